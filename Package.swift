@@ -1,0 +1,60 @@
+// swift-tools-version:6.1
+// crier: log-to-chat alerting sidecar. Layout and dependency rule: see DESIGN §2
+// (CrierCore ← sources, notifiers, store ← CrierRuntime ← crier).
+import PackageDescription
+
+let package = Package(
+    name: "crier",
+    products: [
+        .executable(name: "crier", targets: ["crier"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        // C stays in these targets; each is imported by exactly one Swift file.
+        .systemLibrary(
+            name: "CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]
+        ),
+        .target(
+            name: "CSimdJSON",
+            linkerSettings: [.linkedLibrary("simdjson")]
+        ),
+
+        .target(
+            name: "CrierCore",
+            dependencies: [
+                "CPCRE2",
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]
+        ),
+        .target(name: "CrierSources", dependencies: ["CrierCore", "CSimdJSON"]),
+        .target(name: "CrierNotifiers", dependencies: ["CrierCore"]),
+        .target(
+            name: "CrierRuntime",
+            dependencies: ["CrierCore", "CrierSources", "CrierNotifiers"]
+        ),
+        .executableTarget(
+            name: "crier",
+            dependencies: [
+                "CrierRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "CrierTestSupport", dependencies: ["CrierCore"]),
+
+        .testTarget(name: "CrierCoreTests", dependencies: ["CrierCore", "CrierTestSupport"]),
+        .testTarget(name: "CrierSourcesTests", dependencies: ["CrierSources", "CrierTestSupport"]),
+        .testTarget(name: "CrierNotifiersTests", dependencies: ["CrierNotifiers", "CrierTestSupport"]),
+        .testTarget(name: "CrierRuntimeTests", dependencies: ["CrierRuntime", "CrierTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["crier", "CrierTestSupport"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

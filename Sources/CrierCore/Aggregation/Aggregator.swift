@@ -1,0 +1,223 @@
+import HeapModule
+
+/// The three timers of a group, with Alertmanager's names and meanings.
+public struct GroupTiming: Hashable, Sendable {
+    /// Wait after a group's first occurrence before its first message, so that a burst
+    /// starting now goes out as one message with a count. Default 10s.
+    public var groupWait: Duration
+    /// Minimum time between two messages of one group; occurrences in between are folded
+    /// into the next message. Default 5m.
+    public var groupInterval: Duration
+    /// After this long since the group's last fresh post, a still-occurring group is posted
+    /// anew (`repeat`) rather than folded; a group quiet this long is forgotten. Default 4h.
+    public var repeatInterval: Duration
+
+    public init(groupWait: Duration, groupInterval: Duration, repeatInterval: Duration) {
+        self.groupWait = groupWait
+        self.groupInterval = groupInterval
+        self.repeatInterval = repeatInterval
+    }
+
+    public static let `default` = GroupTiming(groupWait: .seconds(10), groupInterval: .seconds(300),
+                                              repeatInterval: .seconds(4 * 3600))
+}
+
+/// What the aggregator needs to know about a group when it first sees it.
+public struct GroupInfo: Hashable, Sendable {
+    public var rule: String
+    public var severity: Severity
+    public var labels: [Label]
+    public var timing: GroupTiming
+
+    public init(rule: String, severity: Severity, labels: [Label], timing: GroupTiming) {
+        self.rule = rule
+        self.severity = severity
+        self.labels = labels
+        self.timing = timing
+    }
+}
+
+/// One message-worth of a group, decided by the aggregator.
+public struct GroupFlush<Sample> {
+    public var fingerprint: Fingerprint
+    public var info: GroupInfo
+    public var reason: BatchReason
+    public var samples: [Sample]
+    public var count: Int
+    public var firstSeen: Timestamp
+    public var lastSeen: Timestamp
+    public var decidedAt: Timestamp
+    public var episodeCount: Int
+    public var episodeStart: Timestamp
+    public var previousMessageAt: Timestamp?
+}
+
+extension GroupFlush: Sendable where Sample: Sendable {}
+
+/// Folds occurrences into groups and decides when each group sends a message and why.
+///
+/// A pure state machine: no clock is read, every call takes the time. Live mode passes the
+/// wall clock; replay passes record time, so both make the same decisions. Samples are
+/// built only when kept (`maxSamples` per message), so a burst of 10,000 occurrences costs
+/// 10,000 counter increments, not 10,000 rendered alerts.
+///
+/// Timeline of one group (gw = group_wait, gi = group_interval, ri = repeat_interval):
+/// * first occurrence at t0 → `first` at t0+gw with everything seen until then;
+/// * more occurrences → folded, sent at (last message)+gi as `burst`, or as `repeat` when
+///   the last fresh post (`first`/`repeat`) is ri or more behind;
+/// * no occurrence for ri and nothing pending → the group is forgotten; the next
+///   occurrence is a `first` again.
+public struct Aggregator<Sample> {
+    /// Alerts kept in full per message; the rest are counted (`suppressed`).
+    public var maxSamples: Int
+
+    private var groups: [Fingerprint: GroupState] = [:]
+    private var timers = Heap<Timer>()
+
+    public init(maxSamples: Int = 5) {
+        self.maxSamples = max(1, maxSamples)
+    }
+
+    struct GroupState {
+        var info: GroupInfo
+        var episodeStart: Timestamp
+        var episodeCount = 0
+        var lastSeen: Timestamp
+        var pendingCount = 0
+        var pendingSamples: [Sample] = []
+        var pendingFirstSeen: Timestamp
+        var pendingLastSeen: Timestamp
+        var lastMessageAt: Timestamp?
+        var lastFreshAt: Timestamp?
+        var flushAt: Timestamp?
+        var expiryAt: Timestamp?
+    }
+
+    struct Timer: Comparable {
+        enum Kind: Int { case flush = 0, expire = 1 }
+        var deadline: Timestamp
+        var fingerprint: Fingerprint
+        var kind: Kind
+
+        static func < (a: Timer, b: Timer) -> Bool {
+            (a.deadline, a.fingerprint.value, a.kind.rawValue) < (b.deadline, b.fingerprint.value, b.kind.rawValue)
+        }
+    }
+
+    /// Groups currently remembered.
+    public var groupCount: Int { groups.count }
+
+    /// Occurrences waiting to be sent, over all groups.
+    public var pendingCount: Int { groups.values.reduce(0) { $0 + $1.pendingCount } }
+
+    /// The earliest time at which `advance` has something to do.
+    public var nextDeadline: Timestamp? { timers.min?.deadline }
+
+    /// Records one occurrence of the group `fingerprint` that happened at `time`.
+    /// - Parameters:
+    ///   - now: the clock (wall clock live, latest record time in replay); timers start from it.
+    ///   - info: called only when the group is new.
+    ///   - sample: called only when this occurrence is kept in full.
+    public mutating func ingest(_ fingerprint: Fingerprint, at time: Timestamp, now: Timestamp,
+                                info: () -> GroupInfo, sample: () -> Sample) {
+        if var state = groups[fingerprint] {
+            state.episodeCount += 1
+            state.lastSeen = max(state.lastSeen, time)
+            if state.pendingCount == 0 {
+                state.pendingFirstSeen = time
+                state.pendingLastSeen = time
+            } else {
+                state.pendingFirstSeen = min(state.pendingFirstSeen, time)
+                state.pendingLastSeen = max(state.pendingLastSeen, time)
+            }
+            state.pendingCount += 1
+            if state.pendingSamples.count < maxSamples { state.pendingSamples.append(sample()) }
+            if state.flushAt == nil {
+                let earliest = (state.lastMessageAt ?? now) + state.info.timing.groupInterval
+                let at = max(now, earliest)
+                state.flushAt = at
+                timers.insert(Timer(deadline: at, fingerprint: fingerprint, kind: .flush))
+            }
+            groups[fingerprint] = state
+        } else {
+            let groupInfo = info()
+            let at = now + groupInfo.timing.groupWait
+            groups[fingerprint] = GroupState(
+                info: groupInfo, episodeStart: time, episodeCount: 1, lastSeen: time, pendingCount: 1,
+                pendingSamples: [sample()], pendingFirstSeen: time, pendingLastSeen: time, flushAt: at)
+            timers.insert(Timer(deadline: at, fingerprint: fingerprint, kind: .flush))
+        }
+    }
+
+    /// Fires every timer due at or before `now`, in deadline order, passing each message to
+    /// `emit`. A message's `decidedAt` is its deadline, not `now`: in replay the clock jumps
+    /// to the next record, but the message belongs where its timer fell.
+    public mutating func advance(to now: Timestamp, emit: (GroupFlush<Sample>) -> Void) {
+        while let timer = timers.min, timer.deadline <= now {
+            timers.removeMin()
+            fire(timer, emit: emit)
+        }
+    }
+
+    /// Sends everything still pending, each at its own deadline (end of replay, shutdown).
+    /// Groups stay remembered, so a restart does not announce them as new.
+    public mutating func flushPending(emit: (GroupFlush<Sample>) -> Void) {
+        var kept: [Timer] = []
+        while let timer = timers.popMin() {
+            if timer.kind == .flush { fire(timer, emit: emit) } else { kept.append(timer) }
+        }
+        for timer in kept { timers.insert(timer) }
+    }
+
+    private mutating func fire(_ timer: Timer, emit: (GroupFlush<Sample>) -> Void) {
+        guard var state = groups[timer.fingerprint] else { return }
+        switch timer.kind {
+        case .flush:
+            guard state.flushAt == timer.deadline, state.pendingCount > 0 else { return }
+            let at = timer.deadline
+            let reason: BatchReason
+            if state.lastMessageAt == nil {
+                reason = .first
+            } else if let fresh = state.lastFreshAt, at - fresh >= state.info.timing.repeatInterval {
+                reason = .repeat
+            } else {
+                reason = .burst
+            }
+            emit(GroupFlush(
+                fingerprint: timer.fingerprint, info: state.info, reason: reason, samples: state.pendingSamples,
+                count: state.pendingCount, firstSeen: state.pendingFirstSeen, lastSeen: state.pendingLastSeen,
+                decidedAt: at, episodeCount: state.episodeCount, episodeStart: state.episodeStart,
+                previousMessageAt: state.lastMessageAt))
+            state.previousMessage(at: at, fresh: reason != .burst)
+            let expiry = max(state.lastSeen, at) + state.info.timing.repeatInterval
+            state.expiryAt = expiry
+            timers.insert(Timer(deadline: expiry, fingerprint: timer.fingerprint, kind: .expire))
+            groups[timer.fingerprint] = state
+        case .expire:
+            guard state.expiryAt == timer.deadline else { return }
+            if state.pendingCount > 0 { return }  // a flush is scheduled; it re-arms the expiry
+            let quietUntil = state.lastSeen + state.info.timing.repeatInterval
+            if quietUntil <= timer.deadline {
+                groups[timer.fingerprint] = nil
+            } else {
+                state.expiryAt = quietUntil
+                timers.insert(Timer(deadline: quietUntil, fingerprint: timer.fingerprint, kind: .expire))
+                groups[timer.fingerprint] = state
+            }
+        }
+    }
+}
+
+extension Aggregator.GroupState {
+    mutating func previousMessage(at: Timestamp, fresh: Bool) {
+        lastMessageAt = at
+        if fresh { lastFreshAt = at }
+        pendingCount = 0
+        pendingSamples.removeAll(keepingCapacity: false)
+        flushAt = nil
+    }
+}
+
+extension Aggregator: Sendable where Sample: Sendable {}
+extension Aggregator.GroupState: Sendable where Sample: Sendable {}
+extension Aggregator.Timer: Sendable {}

@@ -1,0 +1,352 @@
+/// The whole configuration (CONTRACT "Config"). Every field says its default and why.
+public struct CrierConfig: Sendable {
+    /// Where the state database lives. Default: `$STATE_DIRECTORY` (set by systemd's
+    /// `StateDirectory=`), else `./.crier`, so a first run needs no setup.
+    public var stateDir: String?
+    /// Inputs of `crier run`. Default: the local journal (stdin when there is none).
+    public var sources: [SourceConfig]
+    /// Pack names (shipped) or paths. Default (nil): every shipped pack.
+    public var packs: [String]?
+    /// Rules written in the config itself; their pack name is `local`.
+    public var rules: [RuleDefinition]
+    public var defaults: Defaults
+    /// Default: none, which means the console (stdout), so `crier` alone shows what it would send.
+    public var notifiers: [NotifierConfig]
+    /// First match wins unless `continue: true`. Default: every alert to every notifier.
+    public var routes: [RouteConfig]
+    public var digests: [DigestConfig]
+    public var server: ServerConfig?
+
+    public init(stateDir: String? = nil, sources: [SourceConfig] = [], packs: [String]? = nil,
+                rules: [RuleDefinition] = [], defaults: Defaults = Defaults(), notifiers: [NotifierConfig] = [],
+                routes: [RouteConfig] = [], digests: [DigestConfig] = [], server: ServerConfig? = nil) {
+        self.stateDir = stateDir
+        self.sources = sources
+        self.packs = packs
+        self.rules = rules
+        self.defaults = defaults
+        self.notifiers = notifiers
+        self.routes = routes
+        self.digests = digests
+        self.server = server
+    }
+
+    /// Settings shared by every rule unless a rule overrides them.
+    public struct Defaults: Sendable {
+        /// Alertmanager's three timers; see `GroupTiming` (10s / 5m / 4h).
+        public var timing = GroupTiming.default
+        /// Longer lines are cut to this and counted. Default 1 MiB: larger than any sane log
+        /// line, small enough that one runaway line cannot exhaust memory.
+        public var maxLineBytes = 1 << 20
+        /// Alerts shown in full per message; the rest are counted. Default 5.
+        public var maxSamples = 5
+
+        public init() {}
+    }
+
+    /// An example that a test decodes, kept in step with CONTRACT.md.
+    public static let example = """
+        state_dir: /var/lib/crier
+        sources:
+          - type: journal
+            units: [celery-worker.service]
+            start: resume
+            max_age: 10m
+          - type: file
+            paths: ["/var/log/app/*.jsonl"]
+            format: auto
+            message_key: msg
+            read_from_head: false
+        packs: [sshd, celery, python]
+        rules:
+          - id: disk_full
+            severity: critical
+            regex: 'No space left on device'
+            title: "Disk full on {{host}}"
+        defaults:
+          group_wait: 10s
+          group_interval: 5m
+          repeat_interval: 4h
+        notifiers:
+          - name: discord-errors
+            type: discord
+            webhook_url: ${DISCORD_WEBHOOK_ERROR:-https://discord.com/api/webhooks/1/example}
+            rate_limit: {per_minute: 30}
+          - name: ops
+            type: slack
+            webhook_url: https://hooks.slack.com/services/T000/B000/XXXX
+        routes:
+          - match: {severity: [critical, error]}
+            notifiers: [discord-errors]
+          - notifiers: [ops]
+        digests:
+          - name: weekly
+            schedule: "mon 09:00"
+            notifiers: [ops]
+        server:
+          listen: 127.0.0.1:9107
+        """
+}
+
+extension CrierConfig {
+    /// Reads the root mapping; problems go to the node's diagnostics.
+    public static func read(_ root: ConfigNode) -> CrierConfig {
+        var config = CrierConfig()
+        guard let map = root.map() else { return config }
+        config.stateDir = map.string("state_dir")
+        config.sources = map["sources"]?.list()?.compactMap { SourceConfig.read($0) } ?? []
+        config.packs = map["packs"]?.stringList()
+        config.rules = PackDefinition.readRules(map["rules"], pack: "local")
+        if let defaults = map["defaults"]?.map() {
+            var d = Defaults()
+            d.timing.groupWait = defaults.duration("group_wait") ?? d.timing.groupWait
+            d.timing.groupInterval = defaults.duration("group_interval", allowZero: false) ?? d.timing.groupInterval
+            d.timing.repeatInterval = defaults.duration("repeat_interval", allowZero: false) ?? d.timing.repeatInterval
+            d.maxLineBytes = defaults["max_line_bytes"]?.byteSize() ?? d.maxLineBytes
+            d.maxSamples = defaults["max_samples"]?.int(min: 1, max: 50) ?? d.maxSamples
+            defaults.finish()
+            config.defaults = d
+        }
+        config.notifiers = map["notifiers"]?.list()?.compactMap { NotifierConfig.read($0) } ?? []
+        config.routes = map["routes"]?.list()?.compactMap { RouteConfig.read($0) } ?? []
+        config.digests = map["digests"]?.list()?.compactMap { DigestConfig.read($0) } ?? []
+        if let server = map["server"]?.map() {
+            config.server = ServerConfig(listen: server.string("listen") ?? ServerConfig.defaultListen)
+            server.finish()
+        }
+        map.finish()
+        config.validate(root)
+        return config
+    }
+
+    /// Cross-field checks: names are unique and routes name existing notifiers.
+    func validate(_ root: ConfigNode) {
+        var names: Set<String> = []
+        for (i, notifier) in notifiers.enumerated() where !names.insert(notifier.name).inserted {
+            root.diagnostics.error("notifiers[\(i)].name", "'\(notifier.name)' is used by two notifiers")
+        }
+        for (i, route) in routes.enumerated() {
+            for name in route.notifiers where !names.contains(name) {
+                root.diagnostics.error("routes[\(i)].notifiers", "no notifier is named '\(name)'"
+                    + (names.isEmpty ? "" : " (notifiers: \(names.sorted().joined(separator: ", ")))"))
+            }
+        }
+        for (i, digest) in digests.enumerated() {
+            for name in digest.notifiers where !names.contains(name) {
+                root.diagnostics.error("digests[\(i)].notifiers", "no notifier is named '\(name)'")
+            }
+        }
+    }
+}
+
+/// An input of `crier run`.
+public enum SourceConfig: Sendable {
+    case journal(JournalSourceConfig)
+    case file(FileSourceConfig)
+    case stdin(format: InputFormat)
+
+    static func read(_ node: ConfigNode) -> SourceConfig? {
+        guard let map = node.map() else { return nil }
+        defer { map.finish() }
+        switch map.require("type")?.string() {
+        case "journal":
+            var c = JournalSourceConfig()
+            c.units = map["units"]?.stringList() ?? []
+            c.match = map["match"]?.map()?.pairs().compactMap { k, v in v.string().map { (k, $0) } } ?? []
+            c.directory = map.string("directory")
+            c.start = map["start"]?.oneOf(JournalSourceConfig.Start.self) ?? .resume
+            c.maxAge = map.duration("max_age") ?? c.maxAge
+            return .journal(c)
+        case "file":
+            var c = FileSourceConfig()
+            c.paths = map.require("paths")?.stringList() ?? []
+            if c.paths.isEmpty && map.has("paths") { map["paths"]?.error("needs at least one path or glob") }
+            c.format = map["format"]?.oneOf(InputFormat.self) ?? .auto
+            c.messageKey = map.string("message_key")
+            c.readFromHead = map.bool("read_from_head") ?? false
+            return .file(c)
+        case "stdin":
+            return .stdin(format: map["format"]?.oneOf(InputFormat.self) ?? .auto)
+        case let other?:
+            map["type"]?.error("unknown source type '\(other)' (journal, file or stdin)")
+            return nil
+        case nil:
+            return nil
+        }
+    }
+}
+
+/// How input lines are read.
+public enum InputFormat: String, Sendable, CaseIterable {
+    /// Sniff: JSON objects, journal JSON, binary journal, or text.
+    case auto
+    case text
+    case json
+    case journalJSON = "journal-json"
+    /// A binary journal file or directory.
+    case journal
+}
+
+public struct JournalSourceConfig: Sendable {
+    public enum Start: String, Sendable, CaseIterable { case resume, tail, head }
+    /// Only these units (`_SYSTEMD_UNIT`). Default: all.
+    public var units: [String] = []
+    /// Extra `FIELD=value` matches, ANDed with the unit list.
+    public var match: [(String, String)] = []
+    /// A journal directory. Default: the system journal.
+    public var directory: String?
+    /// Default `resume`: continue at the checkpoint, or at the tail on the first run.
+    public var start = Start.resume
+    /// Entries older than this after a restart update state but do not alert. Default 10m:
+    /// a restart should not flood a channel with an hour of history.
+    public var maxAge: Duration = .seconds(600)
+
+    public init() {}
+}
+
+public struct FileSourceConfig: Sendable {
+    /// Paths or globs; files that appear later are picked up.
+    public var paths: [String] = []
+    public var format = InputFormat.auto
+    /// JSON key holding the message. Default: the first of msg, message, MESSAGE, log.
+    public var messageKey: String?
+    /// Read existing content on first sight. Default false: a sidecar alerts on what happens
+    /// from now on, not on a file's history.
+    public var readFromHead = false
+
+    public init() {}
+}
+
+/// A destination for messages.
+public struct NotifierConfig: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case discord, slack, webhook, email, alertmanager, console
+    }
+
+    public var name: String
+    public var kind: Kind
+    /// Webhook URL (discord, slack, webhook), from `webhook_url` or `webhook_url_file`.
+    public var webhookURL: Secret?
+    /// Slack: channel override (legacy webhooks only); Discord: ignored.
+    public var channel: String?
+    /// Display name override (Discord `username`, Slack `username`).
+    public var username: String?
+    /// Discord `avatar_url`, Slack `icon_url`.
+    public var avatarURL: String?
+    /// Slack `icon_emoji`.
+    public var iconEmoji: String?
+    /// Discord: mention `@here` on critical alerts. Default true: critical means someone should look now.
+    public var mentionOnCritical = true
+    /// Configured pacing; the server's own limits are learned on top (DESIGN §5).
+    public var rateLimit: RateLimitConfig?
+    /// Keys kept for notifier types whose delivery lands later (webhook, email, alertmanager).
+    public var extra: [String: String] = [:]
+
+    public init(name: String, kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
+
+    static func read(_ node: ConfigNode) -> NotifierConfig? {
+        guard let map = node.map() else { return nil }
+        defer { map.finish() }
+        let name = map.require("name")?.string() ?? ""
+        guard let kind = map.require("type")?.oneOf(Kind.self) else { return nil }
+        var c = NotifierConfig(name: name, kind: kind)
+        if let url = map.string("webhook_url") {
+            c.webhookURL = Secret(url)
+        }
+        if let path = map["webhook_url_file"] {
+            if c.webhookURL != nil { path.error("give webhook_url or webhook_url_file, not both") }
+            c.extra["webhook_url_file"] = path.string()
+        }
+        c.channel = map.string("channel")
+        c.username = map.string("username")
+        c.avatarURL = map.string("avatar_url") ?? map.string("icon_url")
+        c.iconEmoji = map.string("icon_emoji")
+        c.mentionOnCritical = map.bool("mention_on_critical") ?? true
+        if let rate = map["rate_limit"]?.map() {
+            c.rateLimit = RateLimitConfig(
+                perSecond: rate["per_second"]?.double(min: 0.001), perMinute: rate["per_minute"]?.double(min: 0.001),
+                perHour: rate["per_hour"]?.double(min: 0.001), burst: rate["burst"]?.int(min: 1))
+            rate.finish()
+        }
+        switch kind {
+        case .discord, .slack, .webhook:
+            if c.webhookURL == nil && c.extra["webhook_url_file"] == nil {
+                map.node.diagnostics.error(map.path.isEmpty ? "webhook_url" : "\(map.path).webhook_url",
+                                           "is required for a \(kind.rawValue) notifier", line: map.node.line)
+            } else if let url = c.webhookURL, !(url.exposedValue.hasPrefix("https://") || url.exposedValue.hasPrefix("http://")) {
+                // The value itself is a secret: say what is wrong without echoing it.
+                map["webhook_url"]?.error("must start with https:// (got \(url.isEmpty ? "an empty value" : "a value that does not"))")
+            }
+        case .email, .alertmanager:
+            // Their delivery lands with the delivery issue; keep their keys so the file stays valid.
+            for (key, value) in map.pairs() where !["name", "type"].contains(key) {
+                if let s = value.string() { c.extra[key] = s }
+            }
+            node.warning("\(kind.rawValue) notifiers are accepted but not delivered by this build")
+        case .console:
+            break
+        }
+        return c
+    }
+}
+
+public struct RateLimitConfig: Hashable, Sendable {
+    public var perSecond: Double?
+    public var perMinute: Double?
+    public var perHour: Double?
+    public var burst: Int?
+}
+
+/// Sends alerts that match to the named notifiers.
+public struct RouteConfig: Sendable {
+    public var severities: [Severity] = []
+    public var packs: [String] = []
+    public var rules: [String] = []
+    public var labels: [SelectorDefinition] = []
+    public var notifiers: [String] = []
+    /// Default false: the first matching route takes the alert.
+    public var continues = false
+
+    public init() {}
+
+    static func read(_ node: ConfigNode) -> RouteConfig? {
+        guard let map = node.map() else { return nil }
+        var route = RouteConfig()
+        if let match = map["match"]?.map() {
+            route.severities = match["severity"]?.list(acceptsScalar: true)?.compactMap { $0.oneOf(Severity.self) } ?? []
+            route.packs = match["pack"]?.stringList() ?? []
+            route.rules = match["rule"]?.stringList() ?? []
+            route.labels = match["labels"].map(RuleDefinition.readSelectors) ?? []
+            match.finish()
+        }
+        route.notifiers = map.require("notifiers")?.stringList() ?? []
+        route.continues = map.bool("continue") ?? false
+        map.finish()
+        return route
+    }
+}
+
+/// A scheduled summary.
+public struct DigestConfig: Sendable {
+    public var name: String
+    public var schedule: String
+    public var notifiers: [String]
+
+    static func read(_ node: ConfigNode) -> DigestConfig? {
+        guard let map = node.map() else { return nil }
+        let digest = DigestConfig(name: map.require("name")?.string() ?? "",
+                                  schedule: map.require("schedule")?.string() ?? "",
+                                  notifiers: map.require("notifiers")?.stringList() ?? [])
+        map.finish(known: ["kind", "window", "top"])
+        return digest
+    }
+}
+
+public struct ServerConfig: Sendable {
+    public static let defaultListen = "127.0.0.1:9107"
+    /// Admin HTTP server address. Default loopback only: metrics and state are not public.
+    public var listen: String
+}

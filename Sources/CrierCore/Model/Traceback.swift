@@ -1,0 +1,81 @@
+/// A Python traceback attached to a record, with the facts alerts group and title by.
+public struct Traceback: Hashable, Sendable {
+    /// The traceback text, lines joined with `\n`. A very long one keeps its first and last
+    /// lines with a marker in between (see `TracebackCollector`).
+    public var text: String
+    /// Lines in the original traceback, including any that were cut.
+    public var lineCount: Int
+    /// The final exception's type, e.g. `ZeroDivisionError` or `requests.exceptions.HTTPError`.
+    public var exceptionType: String?
+    /// The final exception's message (first line).
+    public var exceptionMessage: String?
+    /// The innermost frame of the final traceback: `tasks.py:5 in add`.
+    public var lastFrame: String?
+
+    public static let startMarker = "Traceback (most recent call last):"
+
+    public init(text: String, lineCount: Int? = nil) {
+        self.text = text
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        self.lineCount = lineCount ?? lines.count
+        var exceptionLine: Substring?
+        var frame: Substring?
+        for line in lines {
+            let trimmed = line.drop { $0 == " " || $0 == "\t" || $0 == "|" || $0 == "+" }
+            if trimmed.hasPrefix("File \"") {
+                frame = trimmed
+            } else if !trimmed.isEmpty, trimmed.first != "^", trimmed.first != "~",
+                      Traceback.isExceptionLine(trimmed), line.first != " " && line.first != "\t" {
+                exceptionLine = line
+            }
+        }
+        if let exceptionLine {
+            let type = exceptionLine.prefix { $0 != ":" }
+            exceptionType = String(type)
+            if type.endIndex < exceptionLine.endIndex {
+                let message = exceptionLine[exceptionLine.index(after: type.endIndex)...].drop { $0 == " " }
+                exceptionMessage = message.isEmpty ? nil : String(message)
+            }
+        }
+        if let frame { lastFrame = Traceback.describeFrame(frame) }
+    }
+
+    /// `ValueError: bad` or `pkg.mod.Error` alone: a dotted identifier, then `:` or the end.
+    static func isExceptionLine(_ line: Substring) -> Bool {
+        guard let first = line.unicodeScalars.first, first == "_" || first.properties.isAlphabetic else {
+            return false
+        }
+        if line.hasPrefix("Traceback (") || line.hasPrefix("During handling of the above exception")
+            || line.hasPrefix("The above exception was the direct cause") {
+            return false
+        }
+        for scalar in line.unicodeScalars {
+            if scalar == ":" { return true }
+            if !(scalar == "_" || scalar == "." || scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)) {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// `File "/app/tasks.py", line 5, in add` → `tasks.py:5 in add`.
+    static func describeFrame(_ frame: Substring) -> String {
+        let afterQuote = frame.dropFirst("File \"".count)
+        let path = afterQuote.prefix { $0 != "\"" }
+        let file = path.split(separator: "/").last.map(String.init) ?? String(path)
+        var rest = afterQuote.dropFirst(path.count)
+        var lineNumber = ""
+        var function = ""
+        if let r = rest.firstRange(of: ", line ") {
+            rest = rest[r.upperBound...]
+            lineNumber = String(rest.prefix { $0.isNumber })
+        }
+        if let r = rest.firstRange(of: ", in ") {
+            function = String(rest[r.upperBound...])
+        }
+        var out = file
+        if !lineNumber.isEmpty { out += ":\(lineNumber)" }
+        if !function.isEmpty { out += " in \(function)" }
+        return out
+    }
+}

@@ -1,0 +1,114 @@
+import Mustache
+
+/// A rule's Mustache template, rendered as plain text.
+///
+/// swift-mustache escapes HTML by default; chat payloads are not HTML, and each notifier
+/// escapes for its own markup (Slack mrkdwn, Discord Markdown), so templates render as TEXT.
+public struct AlertTemplate: Sendable {
+    public let source: String
+    private let template: MustacheTemplate
+    /// Whether the template has any tag; a constant renders without a context.
+    private let isConstant: Bool
+
+    private static let pragma = "{{% CONTENT_TYPE: TEXT}}"
+
+    public init(_ source: String) throws(TemplateError) {
+        self.source = source
+        do {
+            template = try MustacheTemplate(string: AlertTemplate.pragma + source)
+        } catch let error as MustacheTemplate.ParserError {
+            let line = error.context.lineNumber
+            let column = error.context.columnNumber - (line == 1 ? AlertTemplate.pragma.count : 0)
+            throw TemplateError(message: "\(error.error)", line: line, column: max(1, column))
+        } catch {
+            throw TemplateError(message: "\(error)", line: 1, column: 0)
+        }
+        isConstant = !source.contains("{{")
+    }
+
+    public func render(_ scope: TemplateScope) -> String {
+        isConstant ? source : template.render(scope)
+    }
+}
+
+public struct TemplateError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public var line: Int
+    public var column: Int
+
+    public var description: String { "template error: \(message) (line \(line), column \(column))" }
+}
+
+/// The names a template can use: captures first, then the record's parts and fields,
+/// then facts about an attached traceback. Dotted names (`{{a.b}}`) reach flattened JSON keys.
+public struct TemplateScope: MustacheParent {
+    let captures: [Capture]
+    let record: LogRecord
+    let extras: [String: String]
+    let prefix: String
+
+    public init(captures: [Capture], record: LogRecord, extras: [String: String] = [:]) {
+        self.captures = captures
+        self.record = record
+        self.extras = extras
+        prefix = ""
+    }
+
+    private init(parent: TemplateScope, prefix: String) {
+        captures = parent.captures
+        record = parent.record
+        extras = parent.extras
+        self.prefix = prefix
+    }
+
+    public func child(named name: String) -> Any? {
+        let key = prefix + name
+        if let value = TemplateScope.lookup(key, captures: captures, record: record, extras: extras) { return value }
+        // `{{a.b}}` arrives as `a` then `b`: hand back a scope that resolves `a.`-prefixed keys.
+        let nested = key + "."
+        if record.fields.contains(where: { $0.name.hasPrefix(nested) }) {
+            return TemplateScope(parent: self, prefix: nested)
+        }
+        return nil
+    }
+
+    /// The value of `name` for templates, `group_by` and labels alike.
+    public static func lookup(_ name: String, captures: [Capture], record: LogRecord,
+                              extras: [String: String] = [:]) -> String? {
+        if let capture = captures.first(where: { $0.name == name }) { return capture.value }
+        if let value = extras[name] { return value }
+        switch name {
+        case "message": return record.message
+        case "host": return record.host ?? recordField(.host, record)
+        case "ident": return record.ident ?? recordField(.ident, record)
+        case "pid": return record.pid ?? recordField(.pid, record)
+        case "unit", "level", "logger": return recordField(FieldName(name), record)
+        case "source": return record.source
+        case "line": return record.line.map(String.init)
+        case "timestamp": return record.timestamp?.iso8601
+        case "traceback": return record.traceback?.text
+        case "exception_type": return record.traceback?.exceptionType
+        case "exception_message": return record.traceback?.exceptionMessage
+        case "last_frame": return record.traceback?.lastFrame
+        default: return record.field(name)
+        }
+    }
+
+    static func recordField(_ name: FieldName, _ record: LogRecord) -> String? {
+        for key in name.structuredKeys {
+            if let v = record.field(key) { return v }
+        }
+        return nil
+    }
+}
+
+/// A named capture of a rule's regex, as text.
+public struct Capture: Hashable, Sendable, Codable {
+    public var name: String
+    public var value: String
+
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}

@@ -1,0 +1,232 @@
+/// A `where` selector ready to test record fields.
+public struct CompiledSelector: Sendable {
+    public enum Test: Sendable {
+        case equals([[UInt8]])
+        case regex(Regex)
+    }
+
+    public var field: FieldName
+    public var test: Test
+}
+
+/// A regex with selectors: the matching part of a rule, or of `start`/`end`/`expect`.
+public struct CompiledMatcher: Sendable {
+    public var regex: Regex?
+    public var selectors: [CompiledSelector]
+}
+
+/// One rule, compiled: regexes JIT-compiled, templates parsed, timing resolved.
+public final class CompiledRule: Sendable {
+    public let definition: RuleDefinition
+    /// `pack.id`
+    public let id: String
+    /// Position in the rule set; counters are indexed by it.
+    public let index: Int
+    public let matcher: CompiledMatcher
+    public let title: AlertTemplate
+    public let body: AlertTemplate
+    public let fields: [(name: String, template: AlertTemplate)]
+    public let link: AlertTemplate?
+    public let timing: GroupTiming
+    /// Correlation parts (stuck/absent), used by the correlation stage.
+    public let start: CompiledMatcher?
+    public let end: CompiledMatcher?
+    public let expect: CompiledMatcher?
+
+    public var severity: Severity { definition.severity }
+    public var pack: String { definition.pack }
+    public var groupBy: [String] { definition.groupBy }
+    public var multiline: MultilineMode? { definition.multiline }
+    public var kind: RuleDefinition.Kind { definition.kind }
+
+    init(definition: RuleDefinition, index: Int, matcher: CompiledMatcher, title: AlertTemplate, body: AlertTemplate,
+         fields: [(String, AlertTemplate)], link: AlertTemplate?, timing: GroupTiming, start: CompiledMatcher?,
+         end: CompiledMatcher?, expect: CompiledMatcher?) {
+        self.definition = definition
+        id = definition.fullID
+        self.index = index
+        self.matcher = matcher
+        self.title = title
+        self.body = body
+        self.fields = fields
+        self.link = link
+        self.timing = timing
+        self.start = start
+        self.end = end
+        self.expect = expect
+    }
+
+    /// Label values for `group_by`, from captures, record parts and fields, in order.
+    public func labels(captures: [Capture], record: LogRecord) -> [Label] {
+        definition.labels.map { Label($0.name, $0.value) }
+            + groupBy.map { Label($0, TemplateScope.lookup($0, captures: captures, record: record) ?? "") }
+    }
+
+    /// What alerts fold under: `pack.group` when rules share a group, else the rule id.
+    public var groupKey: String { definition.group.map { "\(pack).\($0)" } ?? id }
+
+    /// The group identity: the group key plus every label value.
+    public func fingerprint(labels: [Label]) -> Fingerprint {
+        var fp = Fingerprint()
+        fp.combine(groupKey)
+        for label in labels {
+            fp.separator()
+            fp.combine(label.name)
+            fp.separator()
+            fp.combine(label.value)
+        }
+        return fp
+    }
+}
+
+/// Every enabled rule of every pack in use, compiled together.
+public struct RuleSet: Sendable {
+    public let rules: [CompiledRule]
+    /// Rules that alert on a matching record (kind `.match`), in order.
+    public let matchRules: [CompiledRule]
+
+    public init(rules: [CompiledRule]) {
+        self.rules = rules
+        matchRules = rules.filter { $0.kind == .match }
+    }
+
+    /// Compiles `definitions`, collecting every error: a bad regex names the pack file, the rule
+    /// and the offset in the pattern, with the pattern and a caret under the offset.
+    public static func compile(_ definitions: [RuleDefinition], defaults: GroupTiming,
+                               diagnostics: ConfigDiagnostics) -> RuleSet {
+        var compiled: [CompiledRule] = []
+        var seen: [String: SourceLocation] = [:]
+        for definition in definitions where definition.enabled {
+            if let previous = seen[definition.fullID] {
+                issue(diagnostics, definition.location, "id",
+                      "rule '\(definition.fullID)' is defined twice (also at \(describe(previous)))")
+                continue
+            }
+            seen[definition.fullID] = definition.location
+            if let rule = compileRule(definition, index: compiled.count, defaults: defaults, diagnostics: diagnostics) {
+                compiled.append(rule)
+            }
+        }
+        return RuleSet(rules: compiled)
+    }
+
+    static func compileRule(_ d: RuleDefinition, index: Int, defaults: GroupTiming,
+                            diagnostics: ConfigDiagnostics) -> CompiledRule? {
+        var ok = true
+        func matcher(regex: String?, selectors: [SelectorDefinition], key: String, ignoreCase: Bool)
+            -> CompiledMatcher
+        {
+            var compiledRegex: Regex?
+            if let regex {
+                do {
+                    compiledRegex = try Regex(regex, options: ignoreCase ? [.caseInsensitive] : [])
+                } catch {
+                    ok = false
+                    issue(diagnostics, d.location, key, "\(error.message) at offset \(error.offset)\n"
+                          + "    \(regex)\n    \(String(repeating: " ", count: caretColumn(regex, error.offset)))^")
+                }
+            }
+            var compiledSelectors: [CompiledSelector] = []
+            for selector in selectors {
+                switch selector.test {
+                case .equals(let values):
+                    compiledSelectors.append(CompiledSelector(field: FieldName(selector.field),
+                                                              test: .equals(values.map { Array($0.utf8) })))
+                case .regex(let pattern):
+                    do {
+                        compiledSelectors.append(CompiledSelector(field: FieldName(selector.field),
+                                                                  test: .regex(try Regex(pattern))))
+                    } catch {
+                        ok = false
+                        diagnostics.issues(at: selector.location, "/\(pattern)/: \(error.message) at offset \(error.offset)")
+                    }
+                }
+            }
+            return CompiledMatcher(regex: compiledRegex, selectors: compiledSelectors)
+        }
+        func template(_ source: String, _ key: String) -> AlertTemplate? {
+            do {
+                return try AlertTemplate(source)
+            } catch {
+                ok = false
+                issue(diagnostics, d.location, key, "\(error)")
+                return nil
+            }
+        }
+
+        let main = matcher(regex: d.regex, selectors: d.selectors, key: "regex", ignoreCase: d.ignoreCase)
+        let start = d.start.map { matcher(regex: $0.regex, selectors: $0.selectors, key: "start", ignoreCase: d.ignoreCase) }
+        let end = d.end.map { matcher(regex: $0.regex, selectors: $0.selectors, key: "end", ignoreCase: d.ignoreCase) }
+        let expect = d.expect.map { matcher(regex: $0.regex, selectors: $0.selectors, key: "expect", ignoreCase: d.ignoreCase) }
+
+        let title = template(d.title ?? d.fullID, "title")
+        let body = template(d.body ?? "{{message}}", "body")
+        var fields: [(String, AlertTemplate)] = []
+        for field in d.fields {
+            if let t = template(field.template, "fields.\(field.name)") { fields.append((field.name, t)) }
+        }
+        let link = d.link.flatMap { template($0, "link") }
+
+        // group_by and key must name something a record can have; a capture name is checked now.
+        if let key = d.key, let start, let regex = start.regex, !regex.captureNames.contains(where: { $0.name == key }) {
+            issue(diagnostics, d.location, "key", "'\(key)' is not a named capture of `start` "
+                  + "(captures: \(regex.captureNames.map(\.name).joined(separator: ", ")))")
+            ok = false
+        }
+        guard ok, let title, let body else { return nil }
+        return CompiledRule(definition: d, index: index, matcher: main, title: title, body: body, fields: fields,
+                            link: link, timing: d.timing.applied(to: defaults), start: start, end: end,
+                            expect: expect)
+    }
+
+    static func issue(_ diagnostics: ConfigDiagnostics, _ location: SourceLocation, _ key: String, _ message: String) {
+        let path = location.path.isEmpty ? key : "\(location.path).\(key)"
+        diagnostics.issues(at: SourceLocation(file: location.file, line: location.line, path: path), message)
+    }
+
+    static func describe(_ location: SourceLocation) -> String {
+        [location.file, location.line.map { "line \($0)" }].compactMap { $0 }.joined(separator: " ")
+    }
+
+    /// PCRE2 offsets are in bytes; the caret goes under the character.
+    static func caretColumn(_ pattern: String, _ byteOffset: Int) -> Int {
+        var bytes = 0
+        var column = 0
+        for ch in pattern.unicodeScalars {
+            if bytes >= byteOffset { break }
+            bytes += String(ch).utf8.count
+            column += 1
+        }
+        return column
+    }
+}
+
+extension ConfigDiagnostics {
+    /// An error at a location recorded earlier (rules are compiled after their file was read).
+    public func issues(at location: SourceLocation, _ message: String) {
+        append([ConfigIssue(.error, file: location.file, line: location.line, path: location.path,
+                            message: message)])
+    }
+}
+
+extension CompiledRule {
+    /// Renders this rule's templates for one record: what a notifier shows of one occurrence.
+    public func makeAlert(captures: [Capture], record: LogRecord, labels: [Label], fingerprint: Fingerprint,
+                          fallbackTime: Timestamp) -> Alert {
+        let scope = TemplateScope(captures: captures, record: record,
+                                  extras: ["rule": id, "pack": pack, "severity": severity.rawValue])
+        // A title is one line: a template that pulled in a multi-line value keeps its first line.
+        let renderedTitle = title.render(scope)
+        let titleLine = renderedTitle.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first
+            .map(String.init) ?? ""
+        let renderedLink = link.map { $0.render(scope) }.flatMap { $0.isEmpty ? nil : $0 }
+        let excerpt = record.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
+            .map { String($0.prefix(500)) } ?? ""
+        return Alert(
+            rule: id, severity: severity, title: titleLine.isEmpty ? id : titleLine, body: body.render(scope),
+            fields: fields.map { AlertField($0.name, $0.template.render(scope)) }, labels: labels,
+            fingerprint: fingerprint, timestamp: record.timestamp ?? fallbackTime, link: renderedLink,
+            host: TemplateScope.lookup("host", captures: captures, record: record), excerpt: excerpt,
+            traceback: record.traceback, source: record.source, position: record.position, flags: record.flags)
+    }
+}

@@ -1,0 +1,442 @@
+/// A rule that fired on a record, with its captures as text.
+public struct RuleHit: Sendable {
+    public let rule: CompiledRule
+    public let captures: [Capture]
+
+    public init(rule: CompiledRule, captures: [Capture]) {
+        self.rule = rule
+        self.captures = captures
+    }
+}
+
+/// Receives what the match stage decides. Called synchronously from `MatchStage.process`.
+public protocol MatchSink: AnyObject {
+    /// A record that one or more rules fired on (its traceback, if any, attached).
+    func matched(_ record: LogRecord, hits: [RuleHit])
+    /// A record no rule fired on; only called when `wantsMissed` (the view is borrowed).
+    func missed(_ view: RecordView)
+    var wantsMissed: Bool { get }
+}
+
+/// Counters of the match stage, reported by replay and exported as metrics.
+public struct MatchStats: Sendable {
+    /// Records after folding (a traceback folded into its owner is part of one record).
+    public var records = 0
+    public var matched = 0
+    public var missed = 0
+    /// Hits per rule, indexed like `RuleSet.rules`.
+    public var ruleHits: [Int]
+    /// Matches abandoned at PCRE2's backtracking limit, per rule.
+    public var regexLimitHits: [Int]
+    /// Tracebacks folded (attached to an owner or standing alone) and the lines they took.
+    public var tracebacks = 0
+    public var tracebackLines = 0
+    /// Records whose bytes were not all UTF-8 (among those that left the hot path).
+    public var invalidUTF8 = 0
+
+    init(ruleCount: Int) {
+        ruleHits = Array(repeating: 0, count: ruleCount)
+        regexLimitHits = Array(repeating: 0, count: ruleCount)
+    }
+}
+
+/// Matches records against the rule set and folds Python tracebacks into the record that
+/// owns them, so that a traceback never becomes one alert per line.
+///
+/// Folding works per stream (same host, ident and pid; or the same file): a record matched
+/// by a rule with `multiline: traceback` is held until the next line of its stream shows
+/// whether a traceback follows; a traceback with no owner becomes a record of its own
+/// (message = the whole traceback), which the `python` pack matches. Held records are
+/// released by the next line of their stream, by `expireHeld` after `holdTimeout`, or by
+/// `flush` at the end of input.
+///
+/// Not thread-safe: it owns PCRE2 match data. One per pipeline.
+public final class MatchStage {
+    public let rules: RuleSet
+    /// Stamped on records: the input being read.
+    public var source: String
+    /// How long a record may wait for the rest of its traceback (record time in replay,
+    /// wall time live). A traceback is written in one go, so this only matters when a
+    /// stream goes quiet right after an owner line.
+    public var holdTimeout: Duration = .seconds(2)
+    /// Open streams beyond this are flushed; a guard against unbounded state.
+    public var maxOpenStreams = 4_096
+    public private(set) var stats: MatchStats
+
+    private let scratch: RegexScratch
+    private let ruleMatchers: [RuleMatchers]
+    private var streams: [UInt64: StreamState] = [:]
+    private var captureBuffer: [Capture] = []
+
+    public init(rules: RuleSet, source: String) {
+        self.rules = rules
+        self.source = source
+        stats = MatchStats(ruleCount: rules.rules.count)
+        let scratch = RegexScratch()
+        self.scratch = scratch
+        ruleMatchers = rules.matchRules.map { RuleMatchers(rule: $0, scratch: scratch) }
+    }
+
+    /// Whether held records or open tracebacks are waiting.
+    public var hasHeldRecords: Bool { !streams.isEmpty }
+
+    /// When the longest-waiting held record is due for release.
+    public var nextHoldDeadline: Timestamp? {
+        var earliest: Timestamp?
+        for state in streams.values where earliest == nil || state.lastSeen < earliest! { earliest = state.lastSeen }
+        return earliest.map { $0 + holdTimeout }
+    }
+
+    // MARK: - Per record
+
+    public func process(_ view: RecordView, now: Timestamp, sink: MatchSink) {
+        var view = view
+        if !streams.isEmpty {
+            let key = streamKey(view)
+            if let state = streams[key] {
+                switch state {
+                case .traceback(var open):
+                    switch open.classifier.classify(view.message) {
+                    case .absorbed:
+                        open.absorbHeldBlanks()
+                        open.collector.append(view.message.lossyString)
+                        open.lastSeen = now
+                        streams[key] = .traceback(open)
+                        return
+                    case .heldBlank:
+                        open.heldBlanks += 1
+                        open.lastSeen = now
+                        streams[key] = .traceback(open)
+                        return
+                    case .ended:
+                        streams[key] = nil
+                        finish(open, sink: sink)
+                    }
+                case .owner(let held):
+                    streams[key] = nil
+                    if view.isSingleLineTracebackStart {
+                        open(key: key, view: view, owner: held, now: now, sink: sink)
+                        return
+                    }
+                    emit(held.record, hits: held.hits, sink: sink)
+                }
+            }
+        }
+        if view.isSingleLineTracebackStart {
+            open(key: streamKey(view), view: view, owner: nil, now: now, sink: sink)
+            return
+        }
+        splitEmbeddedTraceback(&view)
+        match(view, now: now, sink: sink)
+    }
+
+    /// Releases every held record and open traceback (end of input, shutdown).
+    public func flush(sink: MatchSink) {
+        let held = streams.values.sorted { $0.firstLine < $1.firstLine }
+        streams.removeAll()
+        for state in held { release(state, sink: sink) }
+    }
+
+    /// Releases what has waited longer than `holdTimeout`.
+    public func expireHeld(now: Timestamp, sink: MatchSink) {
+        let due = streams.filter { now - $0.value.lastSeen >= holdTimeout }
+        for (key, state) in due.sorted(by: { $0.value.firstLine < $1.value.firstLine }) {
+            streams[key] = nil
+            release(state, sink: sink)
+        }
+    }
+
+    // MARK: - Matching
+
+    private func match(_ view: RecordView, now: Timestamp, sink: MatchSink) {
+        var hits: [RuleHit] = []
+        for matchers in ruleMatchers {
+            guard matchers.selectorsMatch(view) else { continue }
+            if let regex = matchers.regex {
+                switch regex.match(view.message) {
+                case .match:
+                    hits.append(RuleHit(rule: matchers.rule, captures: matchers.captures()))
+                case .noMatch, .failed:
+                    continue
+                case .limitExceeded:
+                    stats.regexLimitHits[matchers.rule.index] += 1
+                    continue
+                }
+            } else {
+                hits.append(RuleHit(rule: matchers.rule, captures: []))
+            }
+        }
+        if hits.isEmpty {
+            stats.records += 1
+            stats.missed += 1
+            if sink.wantsMissed { sink.missed(view) }
+            return
+        }
+        let record = materialize(view, traceback: view.traceback.isEmpty ? nil : Traceback(text: view.traceback.lossyString))
+        if hits.contains(where: { $0.rule.multiline == .traceback }) && record.traceback == nil {
+            let key = streamKey(view)
+            if let previous = streams[key] {
+                streams[key] = nil
+                release(previous, sink: sink)
+            }
+            guardStreamLimit(sink: sink)
+            streams[key] = .owner(HeldRecord(record: record, hits: hits, lastSeen: now))
+            return
+        }
+        emit(record, hits: hits, sink: sink)
+    }
+
+    private func emit(_ record: LogRecord, hits: [RuleHit], sink: MatchSink) {
+        stats.records += 1
+        if hits.isEmpty {
+            stats.missed += 1
+            return
+        }
+        stats.matched += 1
+        if record.flags.contains(.invalidUTF8) { stats.invalidUTF8 += 1 }
+        for hit in hits { stats.ruleHits[hit.rule.index] += 1 }
+        sink.matched(record, hits: hits)
+    }
+
+    // MARK: - Tracebacks
+
+    private func open(key: UInt64, view: RecordView, owner: HeldRecord?, now: Timestamp, sink: MatchSink) {
+        var collector = TracebackCollector()
+        collector.append(view.message.lossyString)
+        let header = owner == nil ? materialize(view, traceback: nil) : nil
+        guardStreamLimit(sink: sink)
+        streams[key] = .traceback(OpenTraceback(owner: owner, header: header, collector: collector,
+                                                firstLine: owner?.record.line ?? view.line, lastSeen: now))
+    }
+
+    private func finish(_ open: OpenTraceback, sink: MatchSink) {
+        let traceback = open.collector.build()
+        stats.tracebacks += 1
+        stats.tracebackLines += open.collector.lineCount
+        if var owner = open.owner {
+            owner.record.traceback = traceback
+            if open.collector.isCut { owner.record.flags.insert(.tracebackCut) }
+            emit(owner.record, hits: owner.hits, sink: sink)
+            return
+        }
+        // A traceback on its own: its text is the record's message, matched like any other.
+        guard var record = open.header else { return }
+        record.message = traceback.text
+        record.traceback = traceback
+        if open.collector.isCut { record.flags.insert(.tracebackCut) }
+        var bytes = Array(traceback.text.utf8)
+        bytes.withUnsafeMutableBytes { buffer in
+            var view = RecordView(line: record.line ?? 0, format: record.format, timestamp: record.timestamp,
+                                  message: UnsafeRawBufferPointer(buffer))
+            view.flags = record.flags
+            let hits = hitsFor(view)
+            if hits.isEmpty {
+                stats.records += 1
+                stats.missed += 1
+                if sink.wantsMissed { sink.missed(view) }
+            } else {
+                emit(record, hits: hits, sink: sink)
+            }
+        }
+    }
+
+    private func hitsFor(_ view: RecordView) -> [RuleHit] {
+        var hits: [RuleHit] = []
+        for matchers in ruleMatchers where matchers.selectorsMatch(view) {
+            guard let regex = matchers.regex else { continue }
+            if regex.match(view.message) == .match {
+                hits.append(RuleHit(rule: matchers.rule, captures: matchers.captures()))
+            }
+        }
+        return hits
+    }
+
+    private func release(_ state: StreamState, sink: MatchSink) {
+        switch state {
+        case .owner(let held): emit(held.record, hits: held.hits, sink: sink)
+        case .traceback(let open): finish(open, sink: sink)
+        }
+    }
+
+    private func guardStreamLimit(sink: MatchSink) {
+        if streams.count >= maxOpenStreams { flush(sink: sink) }
+    }
+
+    /// A JSON message or journal MESSAGE may carry its traceback after a newline: keep the
+    /// head as the message and the rest as the traceback, so rules see the same message
+    /// whether the traceback came folded or line by line.
+    private func splitEmbeddedTraceback(_ view: inout RecordView) {
+        guard view.format != .text, view.traceback.isEmpty, let marker = view.message.firstTracebackMarker() else {
+            return
+        }
+        if marker == 0 {
+            view.traceback = view.message  // a traceback and nothing else: it is the message
+        } else {
+            var head = view.message[..<marker]
+            while let last = head.last, last == 0x0A || last == 0x0D { head = head.dropLast() }
+            view.traceback = UnsafeRawBufferPointer(rebasing: view.message[marker...])
+            view.message = UnsafeRawBufferPointer(rebasing: head)
+        }
+    }
+
+    // MARK: - Records
+
+    /// Builds the owned record. Bytes that are not UTF-8 are replaced and the record flagged.
+    public func materialize(_ view: RecordView, traceback: Traceback?) -> LogRecord {
+        var flags = view.flags
+        let (message, valid) = view.message.decodedString()
+        if !valid { flags.insert(.invalidUTF8) }
+        func part(_ bytes: UnsafeRawBufferPointer) -> String? {
+            bytes.isEmpty ? nil : bytes.lossyString
+        }
+        var fields: [RecordField] = []
+        fields.reserveCapacity(view.fields.count)
+        for entry in view.fields {
+            let (value, ok) = entry.value.decodedString()
+            if !ok || entry.kind == .bytes && !ok { flags.insert(.invalidUTF8) }
+            fields.append(RecordField(entry.key.lossyString, value))
+        }
+        return LogRecord(source: source, position: .replay(line: view.line), timestamp: view.timestamp,
+                         format: view.format, message: message, host: part(view.host), ident: part(view.ident),
+                         pid: part(view.pid), fields: fields, traceback: traceback, flags: flags)
+    }
+
+    /// Records of one stream fold together; bare lines of one source are one stream.
+    private func streamKey(_ view: RecordView) -> UInt64 {
+        var fp = Fingerprint()
+        switch view.format {
+        case .text:
+            fp.combine(view.host)
+            fp.separator()
+            fp.combine(view.ident)
+            fp.separator()
+            fp.combine(view.pid)
+        case .json, .journal:
+            for name in [FieldName.unit, .ident, .pid] {
+                if let v = view.value(of: name) { fp.combine(v) }
+                fp.separator()
+            }
+        }
+        return fp.value
+    }
+}
+
+// MARK: - Per-rule matchers
+
+/// A rule's PCRE2 matchers (its regex and any regex selectors), owned by one stage.
+final class RuleMatchers {
+    let rule: CompiledRule
+    let regex: RegexMatcher?
+    let selectors: [(field: FieldName, equals: [[UInt8]], regex: RegexMatcher?)]
+
+    init(rule: CompiledRule, scratch: RegexScratch) {
+        self.rule = rule
+        regex = rule.matcher.regex.map { RegexMatcher($0, scratch: scratch) }
+        selectors = rule.matcher.selectors.map { selector in
+            switch selector.test {
+            case .equals(let values): return (selector.field, values, nil)
+            case .regex(let r): return (selector.field, [], RegexMatcher(r, scratch: scratch))
+            }
+        }
+    }
+
+    @inline(__always)
+    func selectorsMatch(_ view: RecordView) -> Bool {
+        for selector in selectors {
+            guard let value = view.value(of: selector.field) else { return false }
+            if let regex = selector.regex {
+                if regex.match(value) != .match { return false }
+            } else if !selector.equals.contains(where: { candidate in
+                candidate.withUnsafeBytes { memcmpEqual($0, value) }
+            }) {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// The named captures of the last successful regex match.
+    func captures() -> [Capture] {
+        guard let regex else { return [] }
+        var out: [Capture] = []
+        out.reserveCapacity(regex.regex.captureNames.count)
+        for (name, group) in regex.regex.captureNames {
+            if let bytes = regex.bytes(ofGroup: group) { out.append(Capture(name, bytes.lossyString)) }
+        }
+        return out
+    }
+}
+
+// MARK: - Stream state
+
+struct HeldRecord {
+    var record: LogRecord
+    var hits: [RuleHit]
+    var lastSeen: Timestamp
+}
+
+struct OpenTraceback {
+    var owner: HeldRecord?
+    /// For a traceback without owner: the record built from its first line.
+    var header: LogRecord?
+    var collector: TracebackCollector
+    var classifier = TracebackLineClassifier()
+    var heldBlanks = 0
+    var firstLine: Int?
+    var lastSeen: Timestamp
+
+    init(owner: HeldRecord?, header: LogRecord?, collector: TracebackCollector, firstLine: Int?, lastSeen: Timestamp) {
+        self.owner = owner
+        self.header = header
+        self.collector = collector
+        self.firstLine = firstLine
+        self.lastSeen = lastSeen
+    }
+
+    mutating func absorbHeldBlanks() {
+        for _ in 0..<heldBlanks { collector.append("") }
+        heldBlanks = 0
+    }
+}
+
+enum StreamState {
+    case owner(HeldRecord)
+    case traceback(OpenTraceback)
+
+    var firstLine: Int {
+        switch self {
+        case .owner(let held): held.record.line ?? 0
+        case .traceback(let open): open.firstLine ?? 0
+        }
+    }
+
+    var lastSeen: Timestamp {
+        switch self {
+        case .owner(let held): held.lastSeen
+        case .traceback(let open): open.lastSeen
+        }
+    }
+}
+
+extension RecordView {
+    /// A line that opens a traceback written one line per record (syslog, journald stderr).
+    /// A message that holds a whole traceback is complete already and is not folded further.
+    var isSingleLineTracebackStart: Bool {
+        TracebackLineClassifier.isStart(message) && !message.contains(0x0A)
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Offset of "Traceback (most recent call last):" at the start or after a newline.
+    func firstTracebackMarker() -> Int? {
+        if hasPrefix("Traceback (most recent call last):") { return 0 }
+        var i = 0
+        while let nl = self[i...].firstIndex(of: 0x0A) {
+            let rest = UnsafeRawBufferPointer(rebasing: self[(nl + 1)...])
+            if rest.hasPrefix("Traceback (most recent call last):") { return nl + 1 }
+            i = nl + 1
+            if i >= count { break }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,99 @@
+/// Keeps a traceback's text bounded: the first and last lines survive, the middle is
+/// replaced by a marker line (the frames that matter are the outermost and innermost).
+public struct TracebackCollector: Sendable {
+    public static let headLines = 30
+    public static let tailLines = 30
+    /// Longer lines are cut; a traceback line is code, a frame or the exception.
+    public static let maxLineBytes = 2_000
+
+    private(set) var head: [String] = []
+    private var tail: [String] = []
+    private var tailStart = 0
+    public private(set) var lineCount = 0
+
+    public init() {}
+
+    public mutating func append(_ line: String) {
+        var line = line
+        if line.utf8.count > TracebackCollector.maxLineBytes {
+            line = String(decoding: line.utf8.prefix(TracebackCollector.maxLineBytes), as: UTF8.self) + "…"
+        }
+        lineCount += 1
+        if head.count < TracebackCollector.headLines {
+            head.append(line)
+        } else if tail.count < TracebackCollector.tailLines {
+            tail.append(line)
+        } else {
+            tail[tailStart] = line
+            tailStart = (tailStart + 1) % TracebackCollector.tailLines
+        }
+    }
+
+    public var isCut: Bool { lineCount > head.count + tail.count }
+
+    public func build() -> Traceback {
+        var lines = head
+        let orderedTail = Array(tail[tailStart...] + tail[..<tailStart])
+        let omitted = lineCount - head.count - tail.count
+        if omitted > 0 { lines.append("  … \(omitted) lines omitted …") }
+        lines += orderedTail
+        return Traceback(text: lines.joined(separator: "\n"), lineCount: lineCount)
+    }
+}
+
+/// Decides, line by line, whether a line continues the Python traceback being folded.
+/// The shapes are CPython's: frames are indented, the exception line is not, and chained
+/// exceptions are joined by a blank line and a fixed sentence.
+public struct TracebackLineClassifier: Sendable {
+    enum Phase: Sendable { case frames, afterException, afterBlank, chain }
+
+    public enum Verdict: Equatable, Sendable {
+        /// Part of the traceback.
+        case absorbed
+        /// A blank line that may precede a chained exception: held, not yet part of it.
+        case heldBlank
+        /// Not part of it: the traceback is over and this line is a record of its own.
+        case ended
+    }
+
+    var phase = Phase.frames
+
+    public init() {}
+
+    public static func isStart(_ line: UnsafeRawBufferPointer) -> Bool {
+        if line.hasPrefix("Traceback (most recent call last):") { return true }
+        // Python 3.11 exception groups: "  + Exception Group Traceback (most recent call last):"
+        let trimmed = line.drop { $0 == 0x20 || $0 == 0x09 || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "|") }
+        return UnsafeRawBufferPointer(rebasing: trimmed).hasPrefix("Exception Group Traceback (most recent call last):")
+    }
+
+    static func isChainMarker(_ line: UnsafeRawBufferPointer) -> Bool {
+        line.hasPrefix("During handling of the above exception, another exception occurred:")
+            || line.hasPrefix("The above exception was the direct cause of the following exception:")
+    }
+
+    public mutating func classify(_ line: UnsafeRawBufferPointer) -> Verdict {
+        let indented = line.first == 0x20 || line.first == 0x09
+        let blank = line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+        switch phase {
+        case .frames:
+            if blank { phase = .afterBlank; return .heldBlank }
+            if indented || TracebackLineClassifier.isStart(line) { return .absorbed }
+            phase = .afterException  // the exception line: `ValueError: bad value`
+            return .absorbed
+        case .afterException:
+            if blank { phase = .afterBlank; return .heldBlank }
+            if indented { return .absorbed }  // detail under the exception line
+            if TracebackLineClassifier.isChainMarker(line) { phase = .chain; return .absorbed }
+            return .ended
+        case .afterBlank:
+            if blank { return .heldBlank }
+            if TracebackLineClassifier.isChainMarker(line) { phase = .chain; return .absorbed }
+            return .ended  // including a new "Traceback": without a chain marker it is another exception
+        case .chain:
+            if blank { return .absorbed }
+            if TracebackLineClassifier.isStart(line) { phase = .frames; return .absorbed }
+            return .ended
+        }
+    }
+}

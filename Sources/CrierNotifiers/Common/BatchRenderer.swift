@@ -1,0 +1,99 @@
+import CrierCore
+
+/// What a notifier would send for one batch: the exact JSON body, and what had to be cut
+/// to fit the destination's limits (logged, and shown by replay).
+public struct RenderedPayload: Hashable, Sendable {
+    public var body: JSONValue
+    /// One line per visible truncation, e.g. `embeds[0].description cut to 4096`.
+    public var truncations: [String]
+
+    public init(body: JSONValue, truncations: [String] = []) {
+        self.body = body
+        self.truncations = truncations
+    }
+}
+
+/// The pure half of a notifier (DESIGN §5): a batch in, a payload out, limits applied.
+public protocol BatchRenderer: Sendable {
+    var name: String { get }
+    var kind: NotifierConfig.Kind { get }
+    func render(_ batch: AlertBatch) -> RenderedPayload
+}
+
+public enum Renderers {
+    /// The renderer for a configured notifier. Types whose delivery lands later render the
+    /// generic JSON shape so replay still shows what they would carry.
+    public static func make(_ config: NotifierConfig) -> any BatchRenderer {
+        switch config.kind {
+        case .discord: DiscordRenderer(config: config)
+        case .slack: SlackRenderer(config: config)
+        case .console: ConsoleRenderer(name: config.name)
+        case .webhook, .email, .alertmanager: GenericJSONRenderer(name: config.name, kind: config.kind)
+        }
+    }
+}
+
+/// Severity colours shared by the chat renderers (0xRRGGBB).
+enum SeverityStyle {
+    static func color(_ severity: Severity) -> Int64 {
+        switch severity {
+        case .info: 0x3498DB  // blue
+        case .warning: 0xF1C40F  // yellow
+        case .error: 0xE74C3C  // red
+        case .critical: 0x992D22  // dark red
+        }
+    }
+
+    static func emoji(_ severity: Severity) -> String {
+        switch severity {
+        case .info: ":information_source:"
+        case .warning: ":warning:"
+        case .error: ":x:"
+        case .critical: ":rotating_light:"
+        }
+    }
+}
+
+/// The neutral JSON form of a batch: the generic webhook body, and what replay shows for
+/// destinations without a dedicated renderer.
+public struct GenericJSONRenderer: BatchRenderer {
+    public let name: String
+    public let kind: NotifierConfig.Kind
+
+    public init(name: String, kind: NotifierConfig.Kind = .webhook) {
+        self.name = name
+        self.kind = kind
+    }
+
+    public func render(_ batch: AlertBatch) -> RenderedPayload {
+        RenderedPayload(body: GenericJSONRenderer.object(batch))
+    }
+
+    public static func object(_ batch: AlertBatch) -> JSONValue {
+        var o = JSONObject()
+        o["event"] = .string(batch.reason == .resolved ? "alert.resolved" : batch.reason == .digest ? "digest" : "alert.firing")
+        o["reason"] = .string(batch.reason.rawValue)
+        o["rule"] = .string(batch.rule)
+        o["severity"] = .string(batch.severity.rawValue)
+        o["fingerprint"] = .string(batch.fingerprint.description)
+        o["labels"] = .object(JSONObject(batch.labels.map { ($0.name, .string($0.value)) }))
+        o["count"] = .int(Int64(batch.count))
+        o["suppressed"] = .int(Int64(batch.suppressed))
+        o["first_seen"] = .string(batch.firstSeen.iso8601)
+        o["last_seen"] = .string(batch.lastSeen.iso8601)
+        o["title"] = .string(BatchSummary.headline(batch))
+        if let line = BatchSummary.countLine(batch) { o["summary"] = .string(line) }
+        o["alerts"] = .array(batch.alerts.map { alert in
+            var a = JSONObject()
+            a["title"] = .string(alert.title)
+            a["body"] = .string(alert.body)
+            a["timestamp"] = .string(alert.timestamp.iso8601)
+            if let host = alert.host { a["host"] = .string(host) }
+            if !alert.fields.isEmpty { a["fields"] = .object(JSONObject(alert.fields.map { ($0.name, .string($0.value)) })) }
+            if let link = alert.link { a["link"] = .string(link) }
+            if let tb = alert.traceback { a["traceback"] = .string(tb.text) }
+            return .object(a)
+        })
+        return .object(o)
+    }
+}

@@ -1,0 +1,110 @@
+import CrierCore
+import CrierNotifiers
+import CrierSources
+import Foundation
+
+/// What the CLI subcommands do, behind argument parsing. Each returns the exit code
+/// (CONTRACT: 0 success, 1 runtime or validation failure) and prints user errors without
+/// stack traces.
+public enum Commands {
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data("crier: \(message)\n".utf8))
+    }
+
+    static func printIssues(_ error: ConfigError, heading: String) {
+        let errors = error.issues.filter { $0.level == .error }
+        var text = "crier: \(heading): \(errors.count) problem\(errors.count == 1 ? "" : "s")\n"
+        for issue in error.issues { text += "  \(issue)\n" }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    public static func replay(_ options: ReplayOptions, configPath: String?, send: Bool) -> Int32 {
+        if send {
+            printError("replay --send needs the delivery workers, which this build does not have yet; "
+                       + "run without --send to see what would be sent")
+            return 1
+        }
+        let loader = ConfigLoader()
+        let loaded: LoadedConfig
+        do {
+            loaded = try loader.load(path: configPath)
+        } catch {
+            printIssues(error, heading: "configuration \(loader.resolvePath(configPath) ?? ConfigLoader.embeddedOrigin)")
+            return 1
+        }
+        let summary = ReplayRunner(options: options, loaded: loaded).run()
+        for error in summary.inputErrors { printError(error) }
+        return summary.inputErrors.isEmpty ? 0 : 1
+    }
+
+    public static func check(configPath: String?) -> Int32 {
+        let loader = ConfigLoader()
+        let origin = loader.resolvePath(configPath) ?? ConfigLoader.embeddedOrigin
+        let loaded: LoadedConfig
+        do {
+            loaded = try loader.load(path: configPath)
+        } catch {
+            printIssues(error, heading: "configuration \(origin)")
+            return 1
+        }
+        let out = OutputWriter()
+        out.line("configuration \(origin): OK")
+        let kinds = Dictionary(grouping: loaded.rules.rules, by: \.kind)
+        out.line("  packs (\(loaded.packs.count)): " + loaded.packs.map { pack in
+            "\(pack.name) (\(loaded.rules.rules.filter { $0.pack == pack.name }.count))"
+        }.joined(separator: ", "))
+        out.line("  rules: \(loaded.rules.rules.count) (\(kinds[.match]?.count ?? 0) match, "
+                 + "\(kinds[.correlation]?.count ?? 0) correlation, \(kinds[.absence]?.count ?? 0) absence)")
+        // Secrets are shown redacted: `Secret`'s description never contains the value.
+        for n in loaded.config.notifiers {
+            let target = n.webhookURL.map { " → \($0)" } ?? ""
+            out.line("  notifier \(n.name): \(n.kind.rawValue)\(target)")
+        }
+        if !loaded.config.routes.isEmpty { out.line("  routes: \(loaded.config.routes.count)") }
+        let t = loaded.config.defaults.timing
+        out.line("  timing: group_wait \(DurationParser.format(t.groupWait)), group_interval "
+                 + "\(DurationParser.format(t.groupInterval)), repeat_interval \(DurationParser.format(t.repeatInterval))")
+        for warning in loaded.warnings { out.line("  \(warning)") }
+        out.flush()
+        return 0
+    }
+
+    /// `crier test [PACK_DIR...]`: the given directories, else the on-disk packs of the packs
+    /// in use (`./patterns/<name>`, `$CRIER_PACKS_DIR/<name>`).
+    public static func test(packDirectories: [String], configPath: String?, update: Bool) -> Int32 {
+        let loader = ConfigLoader()
+        var dirs = packDirectories.map { $0.hasSuffix("/pack.yaml") ? String($0.dropLast("/pack.yaml".count)) : $0 }
+        if dirs.isEmpty {
+            let loaded: LoadedConfig
+            do {
+                loaded = try loader.load(path: configPath)
+            } catch {
+                printIssues(error, heading: "configuration")
+                return 1
+            }
+            let roots = [loader.environment["CRIER_PACKS_DIR"], "patterns", "/usr/share/crier/patterns"].compactMap { $0 }
+            for pack in loaded.packs {
+                if pack.file.hasPrefix("<shipped>") {
+                    if let root = roots.first(where: { FileManager.default.fileExists(atPath: "\($0)/\(pack.name)/pack.yaml") }) {
+                        dirs.append("\(root)/\(pack.name)")
+                    } else {
+                        printError("pack \(pack.name): its testdata is not on disk (looked in \(roots.joined(separator: ", ")))")
+                    }
+                } else {
+                    dirs.append(URL(fileURLWithPath: pack.file).deletingLastPathComponent().path)
+                }
+            }
+        }
+        if dirs.isEmpty {
+            printError("no pack directories to test")
+            return 1
+        }
+        let outcome = PackTester(loader: loader, update: update, out: OutputWriter()).run(packDirectories: dirs)
+        return outcome.failed == 0 ? 0 : 1
+    }
+
+    public static func run(configPath: String?) -> Int32 {
+        printError("live mode (`crier run`) is not in this build yet; use `crier replay FILE` to run the pipeline over a log")
+        return 1
+    }
+}

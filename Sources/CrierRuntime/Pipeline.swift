@@ -1,0 +1,202 @@
+import CrierCore
+import CrierNotifiers
+
+/// One message for one notifier: the batch, and the exact payload that would be sent.
+public struct OutgoingMessage: Sendable {
+    public var batch: AlertBatch
+    public var notifier: String
+    public var kind: NotifierConfig.Kind
+    public var payload: RenderedPayload
+}
+
+/// Where the pipeline's results go: the replay report, the outbox (live), a test.
+public protocol PipelineOutput: AnyObject {
+    /// Every rule hit, when `wantsMatches` (`--matches`).
+    func match(_ record: LogRecord, hit: RuleHit)
+    /// A record no rule fired on, when `wantsMissed` (`--print-missed`); borrowed view.
+    func missed(_ view: RecordView)
+    /// A message decided for a notifier.
+    func message(_ message: OutgoingMessage)
+    var wantsMatches: Bool { get }
+    var wantsMissed: Bool { get }
+}
+
+extension PipelineOutput {
+    public func match(_ record: LogRecord, hit: RuleHit) {}
+    public func missed(_ view: RecordView) {}
+    public var wantsMatches: Bool { false }
+    public var wantsMissed: Bool { false }
+}
+
+/// An occurrence kept in full by the aggregator; rendered only if it is sent.
+struct Occurrence: Sendable {
+    var hit: RuleHit
+    var record: LogRecord
+    var labels: [Label]
+    var fingerprint: Fingerprint
+}
+
+/// Counters of what the pipeline decided.
+public struct PipelineStats: Sendable {
+    /// Messages per reason, over all notifiers.
+    public var messagesByReason: [BatchReason: Int] = [:]
+    public var messagesByNotifier: [String: Int] = [:]
+    public var batches = 0
+    /// Batches that no route sent anywhere (counted, never silently lost).
+    public var unroutedBatches = 0
+    public var messages: Int { messagesByNotifier.values.reduce(0, +) }
+}
+
+/// The shared path from records to messages: match (with traceback folding), aggregate,
+/// route, render. Replay and live mode both drive this class; they differ only in the clock
+/// they pass and where `output` sends messages (DESIGN §1).
+///
+/// The clock is record time: each record moves it forward (never back), and records
+/// without a timestamp take the clock's current value. Until the first timestamped
+/// record, the clock reads `startTime` without being bound by it: a replay of last year's
+/// log starts at its first record, not at today.
+public final class Pipeline: MatchSink {
+    public let loaded: LoadedConfig
+    public let stage: MatchStage
+    public private(set) var stats = PipelineStats()
+    public private(set) var clock: Timestamp
+    /// False until a record with a timestamp has set the clock.
+    private var clockSet = false
+    private var aggregator: Aggregator<Occurrence>
+    private let renderers: [String: any BatchRenderer]
+    private unowned let output: PipelineOutput
+
+    public init(loaded: LoadedConfig, source: String, output: PipelineOutput, startTime: Timestamp) {
+        self.loaded = loaded
+        stage = MatchStage(rules: loaded.rules, source: source)
+        aggregator = Aggregator(maxSamples: loaded.config.defaults.maxSamples)
+        renderers = Dictionary(loaded.renderers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        self.output = output
+        clock = startTime
+    }
+
+    /// The input name stamped on records (replay of several files switches it).
+    public var source: String {
+        get { stage.source }
+        set { stage.source = newValue }
+    }
+
+    /// Feeds one record. Its timestamp (or the clock, when it has none) becomes "now".
+    @inline(__always)
+    public func process(_ view: RecordView) {
+        var view = view
+        if let t = view.timestamp {
+            if !clockSet {
+                clock = t
+                clockSet = true
+            } else if t > clock {
+                advanceClock(to: t)
+            }
+        } else {
+            view.timestamp = clock
+        }
+        stage.process(view, now: clock, sink: self)
+    }
+
+    /// Moves the clock without a record (live idle timers), firing what is due.
+    public func tick(to now: Timestamp) {
+        if !clockSet {
+            clock = now
+            clockSet = true
+        }
+        advanceClock(to: now)
+    }
+
+    /// Moves time forward through every event due before `target`, in order: a held record
+    /// released at its hold deadline is aggregated at that moment, not at the (possibly much
+    /// later) time of the record that happened to come next. So replay decides exactly what
+    /// live mode would have.
+    private func advanceClock(to target: Timestamp) {
+        while true {
+            let hold = stage.hasHeldRecords ? stage.nextHoldDeadline : nil
+            let group = aggregator.nextDeadline
+            let next: Timestamp
+            switch (hold, group) {
+            case (nil, nil): next = .distantFuture
+            case (let h?, nil): next = h
+            case (nil, let g?): next = g
+            case (let h?, let g?): next = min(h, g)
+            }
+            guard next <= target else { break }
+            if next > clock { clock = next }
+            if let hold, hold <= next { stage.expireHeld(now: clock, sink: self) }
+            aggregator.advance(to: clock) { deliver($0) }
+        }
+        if target > clock { clock = target }
+    }
+
+    /// End of an input: releases records still waiting for a traceback.
+    public func endOfInput() {
+        stage.flush(sink: self)
+    }
+
+    /// End of replay or shutdown: everything held is released and every group with unsent
+    /// occurrences is sent at its own deadline. Nothing is silently dropped.
+    public func finish() {
+        stage.flush(sink: self)
+        aggregator.flushPending { deliver($0) }
+    }
+
+    /// The next moment something is due (a group message or a held record's release): live
+    /// mode sleeps until then unless a record arrives first.
+    public var nextDeadline: Timestamp? {
+        let hold = stage.hasHeldRecords ? stage.nextHoldDeadline : nil
+        guard let group = aggregator.nextDeadline else { return hold }
+        return hold.map { min($0, group) } ?? group
+    }
+
+    // MARK: MatchSink
+
+    public var wantsMissed: Bool { output.wantsMissed }
+
+    public func missed(_ view: RecordView) { output.missed(view) }
+
+    public func matched(_ record: LogRecord, hits: [RuleHit]) {
+        let time = record.timestamp ?? clock
+        for hit in hits {
+            if output.wantsMatches { output.match(record, hit: hit) }
+            let labels = hit.rule.labels(captures: hit.captures, record: record)
+            let fingerprint = hit.rule.fingerprint(labels: labels)
+            aggregator.ingest(
+                fingerprint, at: time, now: clock,
+                info: { GroupInfo(rule: hit.rule.id, severity: hit.rule.severity, labels: labels, timing: hit.rule.timing) },
+                sample: { Occurrence(hit: hit, record: record, labels: labels, fingerprint: fingerprint) })
+        }
+        // A group_wait of zero is due at once.
+        if let deadline = aggregator.nextDeadline, deadline <= clock { advance() }
+    }
+
+    // MARK: Messages
+
+    private func advance() {
+        aggregator.advance(to: clock) { deliver($0) }
+    }
+
+    private func deliver(_ flush: GroupFlush<Occurrence>) {
+        let alerts = flush.samples.map { o in
+            o.hit.rule.makeAlert(captures: o.hit.captures, record: o.record, labels: o.labels,
+                                 fingerprint: o.fingerprint, fallbackTime: flush.decidedAt)
+        }
+        let batch = AlertBatch(
+            fingerprint: flush.fingerprint, rule: flush.info.rule, severity: flush.info.severity,
+            labels: flush.info.labels, reason: flush.reason, alerts: alerts, count: flush.count,
+            firstSeen: flush.firstSeen, lastSeen: flush.lastSeen, decidedAt: flush.decidedAt,
+            episodeCount: flush.episodeCount, episodeStart: flush.episodeStart,
+            previousMessageAt: flush.previousMessageAt)
+        stats.batches += 1
+        let names = loaded.router.notifiers(rule: batch.rule, severity: batch.severity, labels: batch.labels)
+        if names.isEmpty { stats.unroutedBatches += 1 }
+        for name in names {
+            guard let renderer = renderers[name] else { continue }
+            let payload = renderer.render(batch)
+            stats.messagesByReason[batch.reason, default: 0] += 1
+            stats.messagesByNotifier[name, default: 0] += 1
+            output.message(OutgoingMessage(batch: batch, notifier: name, kind: renderer.kind, payload: payload))
+        }
+    }
+}

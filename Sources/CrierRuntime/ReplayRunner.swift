@@ -1,0 +1,191 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CrierCore
+import CrierNotifiers
+import CrierSources
+
+/// Options of `crier replay` (CONTRACT "replay options").
+public struct ReplayOptions: Sendable {
+    public enum Output: String, Sendable, CaseIterable { case text, jsonl }
+
+    public var inputs: [String]
+    public var format: InputFormat = .auto
+    public var output: Output = .text
+    /// Emit one `match` event per rule hit.
+    public var matches = false
+    /// List records no rule matched (text output).
+    public var printMissed = false
+    /// Pace at N × record time; nil = as fast as possible.
+    public var speed: Double?
+    public var zone: ZonePolicy = .local
+    /// Year for timestamps without one; nil = infer from today's date.
+    public var year: Int?
+    /// "Now" for year inference and the clock of timestamp-less inputs; nil = the wall clock.
+    public var referenceTime: Timestamp?
+    /// Leave out `elapsed_seconds` (goldens must not depend on speed).
+    public var deterministic = false
+
+    public init(inputs: [String]) { self.inputs = inputs }
+}
+
+/// What a replay found, for the report and the exit code.
+public struct ReplaySummary: Sendable {
+    public var read = ReadStats()
+    public var match: MatchStats
+    public var pipeline: PipelineStats
+    public var rules: RuleSet
+    public var elapsed: Double
+    public var inputErrors: [String]
+    public var peakRSSBytes: Int
+}
+
+/// Runs saved logs through the live pipeline on their own clock and writes what would be
+/// sent: a readable report, or `--output jsonl` (CONTRACT "replay --output jsonl").
+public final class ReplayRunner: PipelineOutput {
+    public let options: ReplayOptions
+    public let loaded: LoadedConfig
+    private let out: OutputWriter
+    private var pipeline: Pipeline!
+    private var currentInput = ""
+    /// Text output prints notifications after the summary, as the report reads top-down.
+    private var heldMessages: [OutgoingMessage] = []
+    private var missedLines: [(String, Int, String)] = []
+    private static let maxMissedLines = 10_000
+
+    public init(options: ReplayOptions, loaded: LoadedConfig, out: OutputWriter = OutputWriter()) {
+        self.options = options
+        self.loaded = loaded
+        self.out = out
+    }
+
+    public var wantsMatches: Bool { options.matches && options.output == .jsonl }
+    public var wantsMissed: Bool { options.printMissed && options.output == .text }
+
+    /// Replays every input in order through one pipeline; returns the summary.
+    @discardableResult
+    public func run() -> ReplaySummary {
+        let started = MonotonicClock.now()
+        let reference = options.referenceTime ?? WallClock.now()
+        let years = options.year.map { YearInference(year: $0) } ?? YearInference(reference: reference)
+        pipeline = Pipeline(loaded: loaded, source: options.inputs.first ?? "-", output: self, startTime: reference)
+        var read = ReadStats()
+        var errors: [String] = []
+        var pacer = options.speed.map { ReplayPacer(speed: $0) }
+        for input in options.inputs {
+            currentInput = input
+            pipeline.source = input
+            var readerOptions = ReaderOptions(years: years)
+            readerOptions.maxLineBytes = loaded.config.defaults.maxLineBytes
+            readerOptions.zone = options.zone
+            do {
+                let reader = try LogFileReader(path: input, format: options.format, options: readerOptions)
+                let pipeline = self.pipeline!
+                if pacer != nil {
+                    try reader.forEachRecord { view in
+                        if let t = view.timestamp { pacer!.wait(until: t) }
+                        pipeline.process(view)
+                    }
+                } else {
+                    try reader.forEachRecord { pipeline.process($0) }
+                }
+                read.merge(reader.stats)
+            } catch {
+                errors.append("\(error)")
+            }
+            pipeline.endOfInput()
+        }
+        pipeline.finish()
+        let summary = ReplaySummary(read: read, match: pipeline.stage.stats, pipeline: pipeline.stats,
+                                    rules: loaded.rules, elapsed: MonotonicClock.now() - started,
+                                    inputErrors: errors, peakRSSBytes: ResourceUsage.peakRSSBytes())
+        switch options.output {
+        case .jsonl: out.line(ReplayReport.summaryJSON(summary, deterministic: options.deterministic).encoded)
+        case .text: ReplayReport.writeText(summary, options: options, loaded: loaded, messages: heldMessages,
+                                           missed: missedLines, to: out)
+        }
+        out.flush()
+        return summary
+    }
+
+    // MARK: PipelineOutput
+
+    public func match(_ record: LogRecord, hit: RuleHit) {
+        out.line(ReplayReport.matchJSON(record, hit: hit).encoded)
+    }
+
+    public func missed(_ view: RecordView) {
+        guard missedLines.count < ReplayRunner.maxMissedLines else { return }
+        missedLines.append((currentInput, view.line, view.message.lossyString))
+    }
+
+    public func message(_ message: OutgoingMessage) {
+        switch options.output {
+        case .jsonl: out.line(ReplayReport.notificationJSON(message).encoded)
+        case .text: heldMessages.append(message)
+        }
+    }
+}
+
+extension ReadStats {
+    mutating func merge(_ other: ReadStats) {
+        lines += other.lines
+        bytes += other.bytes
+        truncated += other.truncated
+        malformed += other.malformed
+        for sample in other.malformedSamples where malformedSamples.count < ReadStats.maxSamples {
+            malformedSamples.append(sample)
+        }
+        format = format == .auto ? other.format : format
+    }
+}
+
+/// Sleeps so that records are processed at `speed` × their own pace.
+struct ReplayPacer {
+    let speed: Double
+    var origin: (record: Timestamp, wall: Double)?
+
+    init(speed: Double) { self.speed = max(speed, 0.000001) }
+
+    mutating func wait(until record: Timestamp) {
+        let wall = MonotonicClock.now()
+        guard let origin else {
+            self.origin = (record, wall)
+            return
+        }
+        let due = origin.wall + Double((record - origin.record).microseconds) / 1e6 / speed
+        if due > wall { MonotonicClock.sleep(seconds: due - wall) }
+    }
+}
+
+/// Reads of the process's clocks and resources, kept at this edge (the core never reads them).
+enum MonotonicClock {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func sleep(seconds: Double) {
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}
+
+public enum WallClock {
+    public static func now() -> Timestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(seconds: Int64(ts.tv_sec), microseconds: Int64(ts.tv_nsec / 1000))
+    }
+}
+
+enum ResourceUsage {
+    /// Peak resident set size of this process.
+    static func peakRSSBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+}

@@ -1,0 +1,180 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CrierCore
+
+/// An input that cannot be read at all: one clear message naming it.
+public struct SourceError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// What the reader saw, beyond the records themselves.
+public struct ReadStats: Sendable {
+    public var lines = 0
+    public var bytes: UInt64 = 0
+    /// Lines cut at `max_line_bytes`.
+    public var truncated = 0
+    /// Lines of a JSON input that were not a JSON object (processed as text, never dropped).
+    public var malformed = 0
+    /// The first few malformed lines: line number and why.
+    public var malformedSamples: [(line: Int, reason: String)] = []
+    /// The format actually used (after `auto` sniffing).
+    public var format: InputFormat = .auto
+
+    public static let maxSamples = 5
+    public init() {}
+}
+
+/// Reading options shared by replay and live file tailing.
+public struct ReaderOptions: Sendable {
+    public var maxLineBytes = 1 << 20
+    /// JSON key holding the message (nil: msg, message, MESSAGE, log).
+    public var messageKey: String?
+    public var zone: ZonePolicy = .local
+    public var years: YearInference
+
+    public init(years: YearInference) { self.years = years }
+}
+
+/// Turns the lines of one input (a file, or stdin as `-`) into records, with the format
+/// sniffed or given. Streaming with constant memory: one `LineBuffer`, no per-line String.
+public final class LogFileReader {
+    public let path: String
+    public private(set) var stats = ReadStats()
+    private let fd: Int32
+    private let ownsFD: Bool
+    private let buffer: LineBuffer
+    private var format: InputFormat
+    private var text: TextLineParser
+    private let json: JSONLineParser
+
+    public init(path: String, format: InputFormat, options: ReaderOptions) throws(SourceError) {
+        self.path = path
+        if path == "-" {
+            fd = 0
+            ownsFD = false
+        } else {
+            let opened = open(path, O_RDONLY | O_CLOEXEC)
+            if opened < 0 {
+                throw SourceError("cannot read \(path): \(String(cString: strerror(errno)))")
+            }
+            var st = stat()
+            if fstat(opened, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+                close(opened)
+                throw SourceError("cannot read \(path): it is a directory (binary journal directories need --format journal)")
+            }
+            fd = opened
+            ownsFD = true
+        }
+        self.format = format
+        buffer = LineBuffer(maxLineBytes: options.maxLineBytes)
+        text = TextLineParser(zone: options.zone, years: options.years)
+        json = JSONLineParser(messageKey: options.messageKey, forceJournal: format == .journalJSON, zone: options.zone)
+    }
+
+    deinit { if ownsFD { close(fd) } }
+
+    /// Reads to the end, calling `body` with each record (the view is valid only inside the call).
+    public func forEachRecord(_ body: (RecordView) throws -> Void) throws {
+        if try fill() == 0 && stats.bytes == 0 {
+            stats.format = format == .auto ? .text : format
+            return
+        }
+        if format == .auto { format = sniff() }
+        if format == .journal {
+            throw SourceError("\(path) is a binary journal file: replaying it needs journal support (--format journal), which this build does not have yet; export it with `journalctl --file \(path) -o json` and replay that")
+        }
+        stats.format = format
+        while true {
+            while let line = buffer.nextLine() {
+                stats.lines += 1
+                try record(line, body)
+            }
+            if buffer.endOfInput { break }
+            _ = try fill()
+        }
+    }
+
+    private func record(_ line: LineBuffer.Line, _ body: (RecordView) throws -> Void) throws {
+        if line.truncated { stats.truncated += 1 }
+        let number = stats.lines
+        if format == .json || format == .journalJSON {
+            let first = line.bytes.first { $0 != 0x20 && $0 != 0x09 }
+            if first == 0x7B {  // {
+                do {
+                    try json.parse(line.bytes, lineNumber: number) { view in
+                        var view = view
+                        if line.truncated { view.flags.insert(.truncated) }
+                        try body(view)
+                    }
+                    return
+                } catch let failure as JSONLineParser.Failure {
+                    noteMalformed(number, line.truncated ? "cut at max_line_bytes: \(failure.message)" : failure.message)
+                }
+            } else if first != nil {
+                noteMalformed(number, "not a JSON object")
+            }
+            var view = text.parse(line.bytes, lineNumber: number)
+            if first != nil { view.flags.insert(.malformedJSON) }
+            if line.truncated { view.flags.insert(.truncated) }
+            try body(view)
+            return
+        }
+        var view = text.parse(line.bytes, lineNumber: number)
+        if line.truncated { view.flags.insert(.truncated) }
+        try body(view)
+    }
+
+    private func noteMalformed(_ line: Int, _ reason: String) {
+        stats.malformed += 1
+        if stats.malformedSamples.count < ReadStats.maxSamples { stats.malformedSamples.append((line, reason)) }
+    }
+
+    /// Reads until some bytes arrive or the input ends.
+    private func fill() throws(SourceError) -> Int {
+        while true {
+            switch buffer.read(from: fd) {
+            case .bytes(let n):
+                stats.bytes += UInt64(n)
+                return n
+            case .endOfFile:
+                return 0
+            case .wouldBlock:
+                var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&p, 1, -1)
+            case .failed(let e):
+                throw SourceError("cannot read \(path): \(String(cString: strerror(e)))")
+            }
+        }
+    }
+
+    /// Looks at the first lines: binary journal magic, JSON objects (with journal fields or
+    /// not), or text.
+    private func sniff() -> InputFormat {
+        let head = buffer.peek()
+        if head.hasPrefix("LPKSHHRH") { return .journal }
+        var jsonLines = 0
+        var otherLines = 0
+        var journalKeys = false
+        var start = 0
+        while start < head.count && jsonLines + otherLines < 16 {
+            let end = head[start...].firstIndex(of: 0x0A) ?? head.count
+            let line = UnsafeRawBufferPointer(rebasing: head[start..<end])
+            if let first = line.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
+                if first == 0x7B {
+                    jsonLines += 1
+                    if line.firstRange(of: "\"__REALTIME_TIMESTAMP\"") != nil || line.firstRange(of: "\"__CURSOR\"") != nil {
+                        journalKeys = true
+                    }
+                } else {
+                    otherLines += 1
+                }
+            }
+            start = end + 1
+        }
+        if jsonLines > 0 && jsonLines >= otherLines { return journalKeys ? .journalJSON : .json }
+        return .text
+    }
+}
