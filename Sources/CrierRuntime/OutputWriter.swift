@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CrierCore
 
 /// Buffered writes to a file descriptor (stdout for reports), flushed in 64 KiB chunks.
 public final class OutputWriter {
@@ -31,6 +32,13 @@ public final class OutputWriter {
 
     public func write(_ text: String) {
         buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    /// Writes a JSON value and a newline, encoding straight into the buffer.
+    public func line(_ json: JSONValue) {
+        json.encode(into: &buffer)
+        buffer.append(0x0A)
         if buffer.count >= 1 << 16 { flush() }
     }
 

@@ -62,7 +62,12 @@ public final class Pipeline: MatchSink {
     public private(set) var clock: Timestamp
     /// False until a record with a timestamp has set the clock.
     private var clockSet = false
+    // Mutated in place; every mutation is followed by refreshNextEvent() (a didSet would
+    // copy the aggregator and defeat copy-on-write).
     private var aggregator: Aggregator<Occurrence>
+    /// The earliest aggregator deadline or hold release: cached, because asking the generic
+    /// aggregator across a module boundary for every line costs more than the line itself.
+    private var nextEvent = Timestamp.distantFuture
     private let renderers: [String: any BatchRenderer]
     private unowned let output: PipelineOutput
 
@@ -82,20 +87,21 @@ public final class Pipeline: MatchSink {
     }
 
     /// Feeds one record. Its timestamp (or the clock, when it has none) becomes "now".
+    /// `view` is inout only so that the hot path does not copy it.
     @inline(__always)
-    public func process(_ view: RecordView) {
-        var view = view
+    public func process(_ view: inout RecordView) {
         if let t = view.timestamp {
             if !clockSet {
                 clock = t
                 clockSet = true
             } else if t > clock {
-                advanceClock(to: t)
+                if t >= nextEvent { advanceClock(to: t) } else { clock = t }
             }
         } else {
             view.timestamp = clock
         }
-        stage.process(view, now: clock, sink: self)
+        stage.process(&view, now: clock, sink: self)
+        if stage.hasHeldRecords { refreshNextEvent() }
     }
 
     /// Moves the clock without a record (live idle timers), firing what is due.
@@ -128,11 +134,13 @@ public final class Pipeline: MatchSink {
             aggregator.advance(to: clock) { deliver($0) }
         }
         if target > clock { clock = target }
+        refreshNextEvent()
     }
 
     /// End of an input: releases records still waiting for a traceback.
     public func endOfInput() {
         stage.flush(sink: self)
+        refreshNextEvent()
     }
 
     /// End of replay or shutdown: everything held is released and every group with unsent
@@ -140,6 +148,7 @@ public final class Pipeline: MatchSink {
     public func finish() {
         stage.flush(sink: self)
         aggregator.flushPending { deliver($0) }
+        refreshNextEvent()
     }
 
     /// The next moment something is due (a group message or a held record's release): live
@@ -148,6 +157,10 @@ public final class Pipeline: MatchSink {
         let hold = stage.hasHeldRecords ? stage.nextHoldDeadline : nil
         guard let group = aggregator.nextDeadline else { return hold }
         return hold.map { min($0, group) } ?? group
+    }
+
+    private func refreshNextEvent() {
+        nextEvent = nextDeadline ?? .distantFuture
     }
 
     // MARK: MatchSink
@@ -168,14 +181,11 @@ public final class Pipeline: MatchSink {
                 sample: { Occurrence(hit: hit, record: record, labels: labels, fingerprint: fingerprint) })
         }
         // A group_wait of zero is due at once.
-        if let deadline = aggregator.nextDeadline, deadline <= clock { advance() }
+        if let deadline = aggregator.nextDeadline, deadline <= clock { aggregator.advance(to: clock) { deliver($0) } }
+        refreshNextEvent()
     }
 
     // MARK: Messages
-
-    private func advance() {
-        aggregator.advance(to: clock) { deliver($0) }
-    }
 
     private func deliver(_ flush: GroupFlush<Occurrence>) {
         let alerts = flush.samples.map { o in

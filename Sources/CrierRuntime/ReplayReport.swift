@@ -95,7 +95,7 @@ public enum ReplayReport {
 
     // MARK: text
 
-    static func writeText(_ s: ReplaySummary, options: ReplayOptions, loaded: LoadedConfig, messages: [OutgoingMessage],
+    static func writeText(_ s: ReplaySummary, options: ReplayOptions, loaded: LoadedConfig, messages: [String],
                           missed: [(String, Int, String)], to out: OutputWriter) {
         let n = HumanFormat.count
         out.line("crier replay: \(options.inputs.joined(separator: ", ")) (format \(s.read.format.rawValue), config \(loaded.origin))")
@@ -144,9 +144,7 @@ public enum ReplayReport {
         }
         for m in messages {
             out.line()
-            out.line("── \(m.batch.decidedAt.shortUTC) UTC → \(m.notifier) (\(m.kind.rawValue)) · \(m.batch.reason.rawValue) ──")
-            out.line(ConsoleRenderer.text(m.batch))
-            for note in m.payload.truncations { out.line("  (truncated: \(note))") }
+            out.line(m)
         }
         if !missed.isEmpty {
             out.line()
@@ -157,6 +155,16 @@ public enum ReplayReport {
                 out.line("  \(multi ? "\(source):" : "")\(line): \(first)")
             }
         }
+    }
+
+    /// One notification in the text report: when, where to, why, and the console rendering.
+    static func messageText(_ m: OutgoingMessage) -> String {
+        var text = "── \(m.batch.decidedAt.shortUTC) UTC → \(m.notifier) (\(m.kind.rawValue)) · \(m.batch.reason.rawValue) ──\n"
+        // The console notifier's payload already is this text; do not render it twice.
+        text += m.kind == .console ? (m.payload.body["text"]?.stringValue ?? ConsoleRenderer.text(m.batch))
+            : ConsoleRenderer.text(m.batch)
+        for note in m.payload.truncations { text += "\n  (truncated: \(note))" }
+        return text
     }
 
     static func formatSeconds(_ s: Double) -> String {

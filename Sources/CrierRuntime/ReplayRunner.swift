@@ -49,7 +49,8 @@ public final class ReplayRunner: PipelineOutput {
     private var pipeline: Pipeline!
     private var currentInput = ""
     /// Text output prints notifications after the summary, as the report reads top-down.
-    private var heldMessages: [OutgoingMessage] = []
+    /// Kept as finished text, not as batches: a long replay may decide thousands.
+    private var heldMessages: [String] = []
     private var missedLines: [(String, Int, String)] = []
     private static let maxMissedLines = 10_000
 
@@ -84,10 +85,10 @@ public final class ReplayRunner: PipelineOutput {
                 if pacer != nil {
                     try reader.forEachRecord { view in
                         if let t = view.timestamp { pacer!.wait(until: t) }
-                        pipeline.process(view)
+                        pipeline.process(&view)
                     }
                 } else {
-                    try reader.forEachRecord { pipeline.process($0) }
+                    try reader.forEachRecord { pipeline.process(&$0) }
                 }
                 read.merge(reader.stats)
             } catch {
@@ -100,7 +101,7 @@ public final class ReplayRunner: PipelineOutput {
                                     rules: loaded.rules, elapsed: MonotonicClock.now() - started,
                                     inputErrors: errors, peakRSSBytes: ResourceUsage.peakRSSBytes())
         switch options.output {
-        case .jsonl: out.line(ReplayReport.summaryJSON(summary, deterministic: options.deterministic).encoded)
+        case .jsonl: out.line(ReplayReport.summaryJSON(summary, deterministic: options.deterministic))
         case .text: ReplayReport.writeText(summary, options: options, loaded: loaded, messages: heldMessages,
                                            missed: missedLines, to: out)
         }
@@ -111,7 +112,7 @@ public final class ReplayRunner: PipelineOutput {
     // MARK: PipelineOutput
 
     public func match(_ record: LogRecord, hit: RuleHit) {
-        out.line(ReplayReport.matchJSON(record, hit: hit).encoded)
+        out.line(ReplayReport.matchJSON(record, hit: hit))
     }
 
     public func missed(_ view: RecordView) {
@@ -121,8 +122,8 @@ public final class ReplayRunner: PipelineOutput {
 
     public func message(_ message: OutgoingMessage) {
         switch options.output {
-        case .jsonl: out.line(ReplayReport.notificationJSON(message).encoded)
-        case .text: heldMessages.append(message)
+        case .jsonl: out.line(ReplayReport.notificationJSON(message))
+        case .text: heldMessages.append(ReplayReport.messageText(message))
         }
     }
 }

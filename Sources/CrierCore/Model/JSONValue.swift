@@ -13,75 +13,68 @@ public enum JSONValue: Hashable, Sendable {
     case object(JSONObject)
 
     public var encoded: String {
-        var out = ""
+        var out: [UInt8] = []
         encode(into: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    public func encode(into out: inout String) {
+    /// Appends the compact JSON text as UTF-8 bytes (the form written to stdout and files).
+    public func encode(into out: inout [UInt8]) {
         switch self {
         case .string(let s): JSONValue.encodeString(s, into: &out)
-        case .int(let i): out += String(i)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
         case .double(let d):
             if d.isFinite {
-                out += d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+                out.append(contentsOf: (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)).utf8)
             } else {
-                out += "null"
+                out.append(contentsOf: "null".utf8)
             }
-        case .bool(let b): out += b ? "true" : "false"
-        case .null: out += "null"
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .null: out.append(contentsOf: "null".utf8)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 item.encode(into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let object):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             for (i, (key, value)) in object.pairs.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 JSONValue.encodeString(key, into: &out)
-                out += ":"
+                out.append(UInt8(ascii: ":"))
                 value.encode(into: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    public static func encodeString(_ s: String, into out: inout String) {
-        out += "\""
-        var pending = s.unicodeScalars.startIndex
-        let scalars = s.unicodeScalars
-        var i = scalars.startIndex
-        while i < scalars.endIndex {
-            let c = scalars[i]
-            let escape: String?
-            switch c {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            case "\u{08}": escape = "\\b"
-            case "\u{0C}": escape = "\\f"
-            default:
-                if c.value < 0x20 || c.value == 0x7F {
-                    let hex = String(c.value, radix: 16)
-                    escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    escape = nil
+    /// Escapes `"`, `\` and control characters; everything else is copied as UTF-8.
+    public static func encodeString(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { bytes in
+            var pending = 0
+            for (i, c) in bytes.enumerated() where c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pending..<i]))
+                switch c {
+                case 0x22: out.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+                case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+                default:
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
                 }
+                pending = i + 1
             }
-            if let escape {
-                out.unicodeScalars.append(contentsOf: scalars[pending..<i])
-                out += escape
-                pending = scalars.index(after: i)
-            }
-            i = scalars.index(after: i)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pending...]))
         }
-        out.unicodeScalars.append(contentsOf: scalars[pending..<scalars.endIndex])
-        out += "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     public subscript(key: String) -> JSONValue? {

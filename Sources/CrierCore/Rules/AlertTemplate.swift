@@ -7,8 +7,15 @@ import Mustache
 public struct AlertTemplate: Sendable {
     public let source: String
     private let template: MustacheTemplate
-    /// Whether the template has any tag; a constant renders without a context.
-    private let isConstant: Bool
+    /// Text and plain `{{name}}` tags only (most templates): rendered by direct lookup,
+    /// because swift-mustache resolves every name through dynamic casts and Mirror, which
+    /// costs more than the rest of a message. nil when sections or other tags are used.
+    private let plainSegments: [Segment]?
+
+    enum Segment: Sendable {
+        case text(String)
+        case variable(String)
+    }
 
     private static let pragma = "{{% CONTENT_TYPE: TEXT}}"
 
@@ -23,11 +30,39 @@ public struct AlertTemplate: Sendable {
         } catch {
             throw TemplateError(message: "\(error)", line: 1, column: 0)
         }
-        isConstant = !source.contains("{{")
+        plainSegments = AlertTemplate.plainSegments(source)
     }
 
     public func render(_ scope: TemplateScope) -> String {
-        isConstant ? source : template.render(scope)
+        guard let plainSegments else { return template.render(scope) }
+        var out = ""
+        for segment in plainSegments {
+            switch segment {
+            case .text(let text): out += text
+            case .variable(let name): out += scope.value(named: name) ?? ""
+            }
+        }
+        return out
+    }
+
+    /// Splits a template into text and `{{name}}` tags; nil if it has any other kind of tag
+    /// (sections, inverted sections, partials, comments, triple mustaches, delimiters).
+    static func plainSegments(_ source: String) -> [Segment]? {
+        var segments: [Segment] = []
+        var rest = source[...]
+        while let open = rest.firstRange(of: "{{") {
+            if open.lowerBound > rest.startIndex { segments.append(.text(String(rest[..<open.lowerBound]))) }
+            let afterOpen = rest[open.upperBound...]
+            guard let close = afterOpen.firstRange(of: "}}") else { return nil }
+            let name = afterOpen[..<close.lowerBound].trimmingSpaces
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" || $0 == "@" }) else {
+                return nil
+            }
+            segments.append(.variable(name))
+            rest = afterOpen[close.upperBound...]
+        }
+        if !rest.isEmpty { segments.append(.text(String(rest))) }
+        return segments
     }
 }
 
@@ -59,6 +94,11 @@ public struct TemplateScope: MustacheParent {
         record = parent.record
         extras = parent.extras
         self.prefix = prefix
+    }
+
+    /// A whole (possibly dotted) name, as `{{a.b}}` resolves it.
+    func value(named name: String) -> String? {
+        TemplateScope.lookup(prefix + name, captures: captures, record: record, extras: extras)
     }
 
     public func child(named name: String) -> Any? {

@@ -216,17 +216,30 @@ extension CompiledRule {
         let scope = TemplateScope(captures: captures, record: record,
                                   extras: ["rule": id, "pack": pack, "severity": severity.rawValue])
         // A title is one line: a template that pulled in a multi-line value keeps its first line.
-        let renderedTitle = title.render(scope)
-        let titleLine = renderedTitle.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first
-            .map(String.init) ?? ""
+        let titleLine = title.render(scope).firstNonEmptyLine
         let renderedLink = link.map { $0.render(scope) }.flatMap { $0.isEmpty ? nil : $0 }
-        let excerpt = record.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first
-            .map { String($0.prefix(500)) } ?? ""
+        let excerpt = String(record.message.firstLine.prefix(500))
         return Alert(
             rule: id, severity: severity, title: titleLine.isEmpty ? id : titleLine, body: body.render(scope),
             fields: fields.map { AlertField($0.name, $0.template.render(scope)) }, labels: labels,
             fingerprint: fingerprint, timestamp: record.timestamp ?? fallbackTime, link: renderedLink,
             host: TemplateScope.lookup("host", captures: captures, record: record), excerpt: excerpt,
             traceback: record.traceback, source: record.source, position: record.position, flags: record.flags)
+    }
+}
+
+extension String {
+    /// Up to the first newline (bytes, not Characters: cheap on long messages).
+    public var firstLine: Substring {
+        guard let nl = utf8.firstIndex(of: 0x0A) else { return self[...] }
+        return self[..<nl]
+    }
+
+    /// The first line with any text on it.
+    var firstNonEmptyLine: String {
+        for line in utf8.split(separator: 0x0A) where !line.isEmpty {
+            return String(decoding: line, as: UTF8.self)
+        }
+        return ""
     }
 }

@@ -65,6 +65,9 @@ public final class MatchStage {
 
     private let scratch: RegexScratch
     private let ruleMatchers: [RuleMatchers]
+    /// The same matchers as unretained references: the per-line loop over rules would
+    /// otherwise spend more time on reference counting than on matching.
+    private let slots: ContiguousArray<MatchSlot>
     private var streams: [UInt64: StreamState] = [:]
     private var captureBuffer: [Capture] = []
 
@@ -75,6 +78,10 @@ public final class MatchStage {
         let scratch = RegexScratch()
         self.scratch = scratch
         ruleMatchers = rules.matchRules.map { RuleMatchers(rule: $0, scratch: scratch) }
+        slots = ContiguousArray(ruleMatchers.map { m in
+            MatchSlot(matchers: Unmanaged.passUnretained(m), regex: m.regex.map { Unmanaged.passUnretained($0) },
+                      hasSelectors: !m.selectors.isEmpty)
+        })
     }
 
     /// Whether held records or open tracebacks are waiting.
@@ -89,8 +96,8 @@ public final class MatchStage {
 
     // MARK: - Per record
 
-    public func process(_ view: RecordView, now: Timestamp, sink: MatchSink) {
-        var view = view
+    /// `view` is inout only to avoid copying it on the hot path; it may be edited.
+    public func process(_ view: inout RecordView, now: Timestamp, sink: MatchSink) {
         if !streams.isEmpty {
             let key = streamKey(view)
             if let state = streams[key] {
@@ -126,7 +133,7 @@ public final class MatchStage {
             open(key: streamKey(view), view: view, owner: nil, now: now, sink: sink)
             return
         }
-        splitEmbeddedTraceback(&view)
+        if view.format != .text { splitEmbeddedTraceback(&view) }
         match(view, now: now, sink: sink)
     }
 
@@ -148,24 +155,33 @@ public final class MatchStage {
 
     // MARK: - Matching
 
-    private func match(_ view: RecordView, now: Timestamp, sink: MatchSink) {
+    /// Every rule that fires on `view`, in rule order. `ruleMatchers` keeps the objects alive
+    /// for as long as `slots` refers to them.
+    @inline(__always)
+    private func collectHits(_ view: RecordView) -> [RuleHit] {
         var hits: [RuleHit] = []
-        for matchers in ruleMatchers {
-            guard matchers.selectorsMatch(view) else { continue }
-            if let regex = matchers.regex {
-                switch regex.match(view.message) {
-                case .match:
-                    hits.append(RuleHit(rule: matchers.rule, captures: matchers.captures()))
-                case .noMatch, .failed:
-                    continue
-                case .limitExceeded:
-                    stats.regexLimitHits[matchers.rule.index] += 1
-                    continue
+        slots.withUnsafeBufferPointer { buffer in
+            for slot in buffer {
+                if slot.hasSelectors && !slot.matchers._withUnsafeGuaranteedRef({ $0.selectorsMatch(view) }) { continue }
+                if let regex = slot.regex {
+                    switch regex._withUnsafeGuaranteedRef({ $0.match(view.message) }) {
+                    case .match:
+                        hits.append(slot.matchers._withUnsafeGuaranteedRef { RuleHit(rule: $0.rule, captures: $0.captures()) })
+                    case .noMatch, .failed:
+                        continue
+                    case .limitExceeded:
+                        stats.regexLimitHits[slot.matchers._withUnsafeGuaranteedRef { $0.rule.index }] += 1
+                    }
+                } else {
+                    hits.append(slot.matchers._withUnsafeGuaranteedRef { RuleHit(rule: $0.rule, captures: []) })
                 }
-            } else {
-                hits.append(RuleHit(rule: matchers.rule, captures: []))
             }
         }
+        return hits
+    }
+
+    private func match(_ view: RecordView, now: Timestamp, sink: MatchSink) {
+        let hits = collectHits(view)
         if hits.isEmpty {
             stats.records += 1
             stats.missed += 1
@@ -229,7 +245,7 @@ public final class MatchStage {
             var view = RecordView(line: record.line ?? 0, format: record.format, timestamp: record.timestamp,
                                   message: UnsafeRawBufferPointer(buffer))
             view.flags = record.flags
-            let hits = hitsFor(view)
+            let hits = collectHits(view)
             if hits.isEmpty {
                 stats.records += 1
                 stats.missed += 1
@@ -238,17 +254,6 @@ public final class MatchStage {
                 emit(record, hits: hits, sink: sink)
             }
         }
-    }
-
-    private func hitsFor(_ view: RecordView) -> [RuleHit] {
-        var hits: [RuleHit] = []
-        for matchers in ruleMatchers where matchers.selectorsMatch(view) {
-            guard let regex = matchers.regex else { continue }
-            if regex.match(view.message) == .match {
-                hits.append(RuleHit(rule: matchers.rule, captures: matchers.captures()))
-            }
-        }
-        return hits
     }
 
     private func release(_ state: StreamState, sink: MatchSink) {
@@ -322,6 +327,12 @@ public final class MatchStage {
 }
 
 // MARK: - Per-rule matchers
+
+struct MatchSlot {
+    let matchers: Unmanaged<RuleMatchers>
+    let regex: Unmanaged<RegexMatcher>?
+    let hasSelectors: Bool
+}
 
 /// A rule's PCRE2 matchers (its regex and any regex selectors), owned by one stage.
 final class RuleMatchers {

@@ -60,11 +60,18 @@ public struct TracebackLineClassifier: Sendable {
 
     public init() {}
 
+    /// Called for every record: the first byte rules out almost every line.
+    @inline(__always)
     public static func isStart(_ line: UnsafeRawBufferPointer) -> Bool {
-        if line.hasPrefix("Traceback (most recent call last):") { return true }
+        guard let first = line.first else { return false }
+        if first == UInt8(ascii: "T") { return line.hasPrefix("Traceback (most recent call last):") }
+        guard first == 0x20 || first == 0x09 || first == UInt8(ascii: "+") else { return false }
         // Python 3.11 exception groups: "  + Exception Group Traceback (most recent call last):"
-        let trimmed = line.drop { $0 == 0x20 || $0 == 0x09 || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "|") }
-        return UnsafeRawBufferPointer(rebasing: trimmed).hasPrefix("Exception Group Traceback (most recent call last):")
+        var i = 0
+        while i < line.count, line[i] == 0x20 || line[i] == 0x09 || line[i] == UInt8(ascii: "+") || line[i] == UInt8(ascii: "|") {
+            i += 1
+        }
+        return UnsafeRawBufferPointer(rebasing: line[i...]).hasPrefix("Exception Group Traceback (most recent call last):")
     }
 
     static func isChainMarker(_ line: UnsafeRawBufferPointer) -> Bool {

@@ -18,13 +18,14 @@ public struct ConsoleRenderer: BatchRenderer {
         let count = batch.count > 1 ? ", ×\(HumanFormat.count(batch.count))" : ""
         lines.append("[\(batch.severity.rawValue.uppercased())] \(BatchSummary.headline(batch))  (\(batch.reason.rawValue)\(count))")
         if let lead = batch.lead {
-            for line in lead.body.split(separator: "\n", omittingEmptySubsequences: false).prefix(20) where !lead.body.isEmpty {
-                lines.append("  \(line)")
+            for line in lead.body.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).prefix(20)
+            where !lead.body.isEmpty {
+                lines.append("  \(Substring(line))")
             }
         }
         if let countLine = BatchSummary.countLine(batch) { lines.append("  \(countLine)") }
         for other in BatchSummary.otherExamples(batch) {
-            lines.append("  also: \(other.split(separator: "\n").first.map(String.init) ?? "")")
+            lines.append("  also: \(other.firstLine)")
         }
         if let lead = batch.lead {
             for field in lead.fields where !field.value.isEmpty { lines.append("  \(field.name): \(field.value)") }

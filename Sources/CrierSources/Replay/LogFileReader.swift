@@ -76,8 +76,9 @@ public final class LogFileReader {
 
     deinit { if ownsFD { close(fd) } }
 
-    /// Reads to the end, calling `body` with each record (the view is valid only inside the call).
-    public func forEachRecord(_ body: (RecordView) throws -> Void) throws {
+    /// Reads to the end, calling `body` with each record. The view is valid only inside the
+    /// call; it is passed inout so that the hot path never copies it.
+    public func forEachRecord(_ body: (inout RecordView) throws -> Void) throws {
         if try fill() == 0 && stats.bytes == 0 {
             stats.format = format == .auto ? .text : format
             return
@@ -87,44 +88,56 @@ public final class LogFileReader {
             throw SourceError("\(path) is a binary journal file: replaying it needs journal support (--format journal), which this build does not have yet; export it with `journalctl --file \(path) -o json` and replay that")
         }
         stats.format = format
+        // Hot loop state lives in locals: class properties would cost a dynamic
+        // exclusivity check on every access.
+        var parser = text
+        var lines = stats.lines
+        var truncated = stats.truncated
+        defer {
+            text = parser
+            stats.lines = lines
+            stats.truncated = truncated
+        }
+        let structured = format == .json || format == .journalJSON
         while true {
             while let line = buffer.nextLine() {
-                stats.lines += 1
-                try record(line, body)
+                lines += 1
+                if line.truncated { truncated += 1 }
+                if structured {
+                    try structuredRecord(line, number: lines, parser: &parser, body)
+                } else {
+                    var view = parser.parse(line.bytes, lineNumber: lines)
+                    if line.truncated { view.flags.insert(.truncated) }
+                    try body(&view)
+                }
             }
             if buffer.endOfInput { break }
             _ = try fill()
         }
     }
 
-    private func record(_ line: LineBuffer.Line, _ body: (RecordView) throws -> Void) throws {
-        if line.truncated { stats.truncated += 1 }
-        let number = stats.lines
-        if format == .json || format == .journalJSON {
-            let first = line.bytes.first { $0 != 0x20 && $0 != 0x09 }
-            if first == 0x7B {  // {
-                do {
-                    try json.parse(line.bytes, lineNumber: number) { view in
-                        var view = view
-                        if line.truncated { view.flags.insert(.truncated) }
-                        try body(view)
-                    }
-                    return
-                } catch let failure as JSONLineParser.Failure {
-                    noteMalformed(number, line.truncated ? "cut at max_line_bytes: \(failure.message)" : failure.message)
+    /// A JSON line; one that does not parse is counted, reported and matched as text.
+    private func structuredRecord(_ line: LineBuffer.Line, number: Int, parser: inout TextLineParser,
+                                  _ body: (inout RecordView) throws -> Void) throws {
+        let first = line.bytes.first { $0 != 0x20 && $0 != 0x09 }
+        if first == 0x7B {  // {
+            do {
+                try json.parse(line.bytes, lineNumber: number) { view in
+                    var view = view
+                    if line.truncated { view.flags.insert(.truncated) }
+                    try body(&view)
                 }
-            } else if first != nil {
-                noteMalformed(number, "not a JSON object")
+                return
+            } catch let failure as JSONLineParser.Failure {
+                noteMalformed(number, line.truncated ? "cut at max_line_bytes: \(failure.message)" : failure.message)
             }
-            var view = text.parse(line.bytes, lineNumber: number)
-            if first != nil { view.flags.insert(.malformedJSON) }
-            if line.truncated { view.flags.insert(.truncated) }
-            try body(view)
-            return
+        } else if first != nil {
+            noteMalformed(number, "not a JSON object")
         }
-        var view = text.parse(line.bytes, lineNumber: number)
+        var view = parser.parse(line.bytes, lineNumber: number)
+        if first != nil { view.flags.insert(.malformedJSON) }
         if line.truncated { view.flags.insert(.truncated) }
-        try body(view)
+        try body(&view)
     }
 
     private func noteMalformed(_ line: Int, _ reason: String) {
