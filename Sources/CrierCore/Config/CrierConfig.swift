@@ -123,17 +123,17 @@ extension CrierConfig {
     func validate(_ root: ConfigNode) {
         var names: Set<String> = []
         for (i, notifier) in notifiers.enumerated() where !names.insert(notifier.name).inserted {
-            root.diagnostics.error("notifiers[\(i)].name", "'\(notifier.name)' is used by two notifiers")
+            root.diagnostics.error("notifiers[\(i)].name", "'\(notifier.name)' is used by two notifiers", line: notifier.line)
         }
         for (i, route) in routes.enumerated() {
             for name in route.notifiers where !names.contains(name) {
                 root.diagnostics.error("routes[\(i)].notifiers", "no notifier is named '\(name)'"
-                    + (names.isEmpty ? "" : " (notifiers: \(names.sorted().joined(separator: ", ")))"))
+                    + (names.isEmpty ? "" : " (notifiers: \(names.sorted().joined(separator: ", ")))"), line: route.line)
             }
         }
         for (i, digest) in digests.enumerated() {
             for name in digest.notifiers where !names.contains(name) {
-                root.diagnostics.error("digests[\(i)].notifiers", "no notifier is named '\(name)'")
+                root.diagnostics.error("digests[\(i)].notifiers", "no notifier is named '\(name)'", line: digest.line)
             }
         }
     }
@@ -241,6 +241,8 @@ public struct NotifierConfig: Sendable {
     public var rateLimit: RateLimitConfig?
     /// Keys kept for notifier types whose delivery lands later (webhook, email, alertmanager).
     public var extra: [String: String] = [:]
+    /// Where it was written, for cross-checks reported after reading.
+    public var line: Int?
 
     public init(name: String, kind: Kind) {
         self.name = name
@@ -253,6 +255,7 @@ public struct NotifierConfig: Sendable {
         let name = map.require("name")?.string() ?? ""
         guard let kind = map.require("type")?.oneOf(Kind.self) else { return nil }
         var c = NotifierConfig(name: name, kind: kind)
+        c.line = node.line
         if let url = map.string("webhook_url") {
             c.webhookURL = Secret(url)
         }
@@ -309,12 +312,14 @@ public struct RouteConfig: Sendable {
     public var notifiers: [String] = []
     /// Default false: the first matching route takes the alert.
     public var continues = false
+    public var line: Int?
 
     public init() {}
 
     static func read(_ node: ConfigNode) -> RouteConfig? {
         guard let map = node.map() else { return nil }
         var route = RouteConfig()
+        route.line = node.line
         if let match = map["match"]?.map() {
             route.severities = match["severity"]?.list(acceptsScalar: true)?.compactMap { $0.oneOf(Severity.self) } ?? []
             route.packs = match["pack"]?.stringList() ?? []
@@ -334,12 +339,13 @@ public struct DigestConfig: Sendable {
     public var name: String
     public var schedule: String
     public var notifiers: [String]
+    public var line: Int?
 
     static func read(_ node: ConfigNode) -> DigestConfig? {
         guard let map = node.map() else { return nil }
         let digest = DigestConfig(name: map.require("name")?.string() ?? "",
                                   schedule: map.require("schedule")?.string() ?? "",
-                                  notifiers: map.require("notifiers")?.stringList() ?? [])
+                                  notifiers: map.require("notifiers")?.stringList() ?? [], line: node.line)
         map.finish(known: ["kind", "window", "top"])
         return digest
     }

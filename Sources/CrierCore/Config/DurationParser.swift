@@ -16,9 +16,9 @@ public enum DurationParser {
             guard !digits.isEmpty, let amount = Double(digits) else {
                 return .failure("expected a duration such as 30s, 5m or 1h, found '\(text)'")
             }
-            chars = chars.dropFirst(digits.count)
+            chars = chars.dropFirst(digits.count).drop { $0 == " " }
             let unit = chars.prefix { $0.isLetter || $0 == "µ" }
-            chars = chars.dropFirst(unit.count)
+            chars = chars.dropFirst(unit.count).drop { $0 == " " }
             let micros: Double
             switch unit {
             case "us", "µs": micros = 1

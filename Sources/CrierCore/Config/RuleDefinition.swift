@@ -255,16 +255,7 @@ extension PackDefinition {
 
     static func readRules(_ node: ConfigNode?, pack: String) -> [RuleDefinition] {
         guard let node else { return [] }
-        var seen: [String: Int] = [:]
-        var rules: [RuleDefinition] = []
-        for item in node.list() ?? [] {
-            guard let map = item.map(), let rule = RuleDefinition.read(map, pack: pack) else { continue }
-            if !rule.id.isEmpty, let previous = seen[rule.id] {
-                item.error("rule id '\(rule.id)' is already used by \(node.path)[\(previous)]")
-            }
-            seen[rule.id] = rules.count
-            rules.append(rule)
-        }
-        return rules
+        // Duplicate ids are reported once, by RuleSet.compile, which sees every pack.
+        return (node.list() ?? []).compactMap { item in item.map().flatMap { RuleDefinition.read($0, pack: pack) } }
     }
 }

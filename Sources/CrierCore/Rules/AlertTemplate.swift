@@ -26,7 +26,7 @@ public struct AlertTemplate: Sendable {
         } catch let error as MustacheTemplate.ParserError {
             let line = error.context.lineNumber
             let column = error.context.columnNumber - (line == 1 ? AlertTemplate.pragma.count : 0)
-            throw TemplateError(message: "\(error.error)", line: line, column: max(1, column))
+            throw TemplateError(message: AlertTemplate.explain(error.error), line: line, column: max(1, column))
         } catch {
             throw TemplateError(message: "\(error)", line: 1, column: 0)
         }
@@ -43,6 +43,16 @@ public struct AlertTemplate: Sendable {
             }
         }
         return out
+    }
+
+    static func explain(_ error: Error) -> String {
+        switch error as? MustacheTemplate.Error {
+        case .sectionCloseNameIncorrect?: return "a section is closed with another name than it was opened with"
+        case .unfinishedName?: return "a tag is not finished (expected }})"
+        case .expectedSectionEnd?: return "a section is never closed ({{/name}} is missing)"
+        case .invalidSetDelimiter?: return "invalid delimiter change"
+        default: return "\(error)"
+        }
     }
 
     /// Splits a template into text and `{{name}}` tags; nil if it has any other kind of tag

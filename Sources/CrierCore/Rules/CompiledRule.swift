@@ -113,6 +113,9 @@ public struct RuleSet: Sendable {
     static func compileRule(_ d: RuleDefinition, index: Int, defaults: GroupTiming,
                             diagnostics: ConfigDiagnostics) -> CompiledRule? {
         var ok = true
+        func issue(_ diagnostics: ConfigDiagnostics, _ location: SourceLocation, _ key: String, _ message: String) {
+            RuleSet.issue(diagnostics, location, key, "rule '\(d.fullID)': \(message)")
+        }
         func matcher(regex: String?, selectors: [SelectorDefinition], key: String, ignoreCase: Bool)
             -> CompiledMatcher
         {
@@ -138,7 +141,8 @@ public struct RuleSet: Sendable {
                                                                   test: .regex(try Regex(pattern))))
                     } catch {
                         ok = false
-                        diagnostics.issues(at: selector.location, "/\(pattern)/: \(error.message) at offset \(error.offset)")
+                        diagnostics.issues(at: selector.location,
+                                           "rule '\(d.fullID)': /\(pattern)/: \(error.message) at offset \(error.offset)")
                     }
                 }
             }

@@ -28,7 +28,8 @@ public struct MatchStats: Sendable {
     public var ruleHits: [Int]
     /// Matches abandoned at PCRE2's backtracking limit, per rule.
     public var regexLimitHits: [Int]
-    /// Tracebacks folded (attached to an owner or standing alone) and the lines they took.
+    /// Tracebacks seen on matched records or standing alone (folded from lines or carried
+    /// in a JSON/journal message), and the lines folded.
     public var tracebacks = 0
     public var tracebackLines = 0
     /// Records whose bytes were not all UTF-8 (among those that left the hot path).
@@ -188,6 +189,7 @@ public final class MatchStage {
             if sink.wantsMissed { sink.missed(view) }
             return
         }
+        if !view.traceback.isEmpty { stats.tracebacks += 1 }
         let record = materialize(view, traceback: view.traceback.isEmpty ? nil : Traceback(text: view.traceback.lossyString))
         if hits.contains(where: { $0.rule.multiline == .traceback }) && record.traceback == nil {
             let key = streamKey(view)

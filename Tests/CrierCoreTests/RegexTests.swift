@@ -1,0 +1,59 @@
+import Testing
+
+@testable import CrierCore
+
+@Suite struct RegexTests {
+    func match(_ pattern: String, _ subject: [UInt8]) throws -> (RegexMatchResult, [String: String]) {
+        let regex = try Regex(pattern)
+        let matcher = RegexMatcher(regex, scratch: RegexScratch())
+        return subject.withUnsafeBytes { bytes in
+            let result = matcher.match(bytes)
+            var groups: [String: String] = [:]
+            if result == .match {
+                for (name, group) in regex.captureNames {
+                    if let b = matcher.bytes(ofGroup: group) { groups[name] = b.lossyString }
+                }
+            }
+            return (result, groups)
+        }
+    }
+
+    @Test func namedCapturesOnBytes() throws {
+        let (result, groups) = try match(#"Failed (?<method>\S+) for (?<user>\S+) from (?<ip>[\d.]+)"#,
+                                         Array("Failed password for root from 1.2.3.4 port 22".utf8))
+        #expect(result == .match)
+        #expect(groups == ["method": "password", "user": "root", "ip": "1.2.3.4"])
+    }
+
+    @Test func invalidUTF8NeitherFailsNorMatchesTheWrongThing() throws {
+        var subject = Array("user \u{00e9}".utf8)
+        subject.append(0xFF)
+        subject += Array(" from 10.0.0.1".utf8)
+        let (result, groups) = try match(#"from (?<ip>\S+)"#, subject)
+        #expect(result == .match)
+        #expect(groups["ip"] == "10.0.0.1")
+    }
+
+    @Test func compileErrorsCarryTheOffset() {
+        #expect(throws: RegexCompileError.self) { try Regex("Task (?<task>[\\w.]+") }
+        do {
+            _ = try Regex("abc(?<x")
+        } catch {
+            #expect(error.offset > 3)
+            #expect(error.message.contains("name") || error.message.contains("terminator"))
+        }
+    }
+
+    @Test func catastrophicBacktrackingIsCutOffNotHung() throws {
+        let regex = try Regex("(a+)+$")
+        let matcher = RegexMatcher(regex, scratch: RegexScratch(matchLimit: 10_000))
+        let subject = Array(String(repeating: "a", count: 40).utf8) + [UInt8(ascii: "b")]
+        let result = subject.withUnsafeBytes { matcher.match($0) }
+        #expect(result == .limitExceeded)
+    }
+
+    @Test func emptySubject() throws {
+        let (result, _) = try match("^$", [])
+        #expect(result == .match)
+    }
+}
