@@ -52,7 +52,8 @@ let package = Package(
 
         .testTarget(name: "CrierCoreTests", dependencies: ["CrierCore", "CrierTestSupport"]),
         .testTarget(name: "CrierSourcesTests", dependencies: ["CrierSources", "CrierTestSupport"]),
-        .testTarget(name: "CrierNotifiersTests", dependencies: ["CrierNotifiers", "CrierTestSupport"]),
+        .testTarget(name: "CrierNotifiersTests", dependencies: ["CrierNotifiers", "CrierTestSupport"],
+                    exclude: ["Goldens"]),
         .testTarget(name: "CrierRuntimeTests", dependencies: ["CrierRuntime", "CrierTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["crier", "CrierTestSupport"]),
     ],

@@ -43,12 +43,24 @@ rules:
 
   - id: worker_lost
     severity: error
-    # "Process 'ForkPoolWorker-3' pid:4242 exited with 'signal 9 (SIGKILL)'" and
-    # "Task handler raised error: WorkerLostError('Worker exited prematurely: signal 9 (SIGKILL) Job: 42.')"
-    regex: '(?:Process ''(?<process>[^'']+)'' pid:(?<worker_pid>\d+) exited with ''(?<reason>[^'']+)''|WorkerLostError\(''Worker exited prematurely: (?<reason2>[^'']*?)\.?''\))'
+    group: worker_lost
+    # "Process 'ForkPoolWorker-3' pid:4242 exited with 'signal 9 (SIGKILL)'": the pool lost a
+    # worker process (OOM killer, hard time limit, a crash).
+    regex: 'Process ''(?<process>[^'']+)'' pid:(?<worker_pid>\d+) exited with ''(?<reason>[^'']+)'''
     group_by: [host]
-    title: "Celery worker process lost on {{host}}"
-    body: "{{#process}}{{process}} (pid {{worker_pid}}) exited with {{reason}}{{/process}}{{reason2}}"
+    title: "Celery worker process lost{{#host}} on {{host}}{{/host}}"
+    body: "{{process}} (pid {{worker_pid}}) exited with {{reason}}"
+
+  - id: task_worker_lost
+    severity: error
+    group: worker_lost
+    # "Task handler raised error: WorkerLostError('Worker exited prematurely: signal 9 (SIGKILL) Job: 42.')"
+    # is the same loss seen from the task; it folds into the message above, with its traceback.
+    regex: 'WorkerLostError\(''Worker exited prematurely: (?<reason>[^'']*?)\.?''\)'
+    multiline: traceback
+    group_by: [host]
+    title: "Celery worker process lost{{#host}} on {{host}}{{/host}}"
+    body: "a task lost its worker: {{reason}}"
 """####,
         "python": ####"""
 pack: python
@@ -120,15 +132,16 @@ rules:
   - id: too_many_failures
     severity: warning
     group: auth_failure
-    # "Disconnecting: Too many authentication failures for root [preauth]" (no address on this
-    # line: it folds with the failures of the same sshd process by pid), and
-    # "error: maximum authentication attempts exceeded for root from 1.2.3.4 port 22 ssh2 [preauth]".
-    regex: '(?:Disconnecting(?: authenticating user \S+ \S+ port \d+)?: Too many authentication failures(?: for (?:invalid user )?(?<user>\S+))?|maximum authentication attempts exceeded for (?:invalid user )?(?<user2>\S+) from (?<ip>[0-9A-Fa-f:.]+|[\w.-]+))'
+    # "error: maximum authentication attempts exceeded for root from 1.2.3.4 port 22 ssh2 [preauth]",
+    # "Disconnecting authenticating user root 1.2.3.4 port 22: Too many authentication failures [preauth]",
+    # and the older "Disconnecting: Too many authentication failures for root [preauth]", which
+    # names no address. (?J) lets the alternatives share the names user and ip.
+    regex: '(?J)(?:maximum authentication attempts exceeded for (?:invalid user )?(?<user>\S+) from (?<ip>[0-9A-Fa-f:.]+|[\w.-]+)|Disconnecting (?:authenticating|invalid) user (?<user>\S+) (?<ip>[0-9A-Fa-f:.]+|[\w.-]+) port \d+: Too many authentication failures|Disconnecting: Too many authentication failures(?: for (?:invalid user )?(?<user>\S+))?)'
     group_by: [ip]
     title: "SSH login failures from {{#ip}}{{ip}}{{/ip}}{{^ip}}{{host}}{{/ip}}"
-    body: "too many authentication failures for {{user}}{{user2}}{{#ip}} from {{ip}}{{/ip}}"
+    body: "too many authentication failures{{#user}} for {{user}}{{/user}}{{#ip}} from {{ip}}{{/ip}}"
     fields:
-      User: "{{user}}{{user2}}"
+      User: "{{user}}"
 
   - id: not_allowed
     severity: warning

@@ -176,7 +176,7 @@ public final class Pipeline: MatchSink {
             let labels = hit.rule.labels(captures: hit.captures, record: record)
             let fingerprint = hit.rule.fingerprint(labels: labels)
             aggregator.ingest(
-                fingerprint, at: time, now: clock,
+                fingerprint, at: time, now: clock, count: record.repeats,
                 info: { GroupInfo(rule: hit.rule.id, severity: hit.rule.severity, labels: labels, timing: hit.rule.timing) },
                 sample: { Occurrence(hit: hit, record: record, labels: labels, fingerprint: fingerprint) })
         }

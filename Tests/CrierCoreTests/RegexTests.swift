@@ -34,6 +34,23 @@ import Testing
         #expect(groups["ip"] == "10.0.0.1")
     }
 
+    @Test func bytesThatAreNotUTF8DoNotStopAWildcard() throws {
+        // journald hands over Latin-1 user names as raw bytes: "j\xfcrgen".
+        let subject = Array("Failed password for invalid user j".utf8) + [0xFC] + Array("rgen from 192.0.2.55 port 1".utf8)
+        let (result, groups) = try match(#"for (?:invalid user )?(?<user>.*) from (?<ip>\S+)"#, subject)
+        #expect(result == .match)
+        #expect(groups["ip"] == "192.0.2.55")
+    }
+
+    @Test func utfModeIsOptIn() throws {
+        let (bytes, _) = try match("^[é]x$", Array("éx".utf8))
+        #expect(bytes == .noMatch)  // byte mode: [é] is a class of two bytes, one of which must match alone
+        let (unicode, _) = try match("(*UTF)^[é]x$", Array("éx".utf8))
+        #expect(unicode == .match)
+        let (invalid, _) = try match("(*UTF)x", [0xFF, UInt8(ascii: "x")])
+        #expect(invalid == .match)
+    }
+
     @Test func compileErrorsCarryTheOffset() {
         #expect(throws: RegexCompileError.self) { try Regex("Task (?<task>[\\w.]+") }
         do {

@@ -118,10 +118,12 @@ public struct Aggregator<Sample> {
     ///   - now: the clock (wall clock live, latest record time in replay); timers start from it.
     ///   - info: called only when the group is new.
     ///   - sample: called only when this occurrence is kept in full.
-    public mutating func ingest(_ fingerprint: Fingerprint, at time: Timestamp, now: Timestamp,
+    ///   - count: occurrences this one stands for (a "message repeated N times" line).
+    public mutating func ingest(_ fingerprint: Fingerprint, at time: Timestamp, now: Timestamp, count: Int = 1,
                                 info: () -> GroupInfo, sample: () -> Sample) {
+        let count = max(1, count)
         if var state = groups[fingerprint] {
-            state.episodeCount += 1
+            state.episodeCount += count
             state.lastSeen = max(state.lastSeen, time)
             if state.pendingCount == 0 {
                 state.pendingFirstSeen = time
@@ -130,7 +132,7 @@ public struct Aggregator<Sample> {
                 state.pendingFirstSeen = min(state.pendingFirstSeen, time)
                 state.pendingLastSeen = max(state.pendingLastSeen, time)
             }
-            state.pendingCount += 1
+            state.pendingCount += count
             if state.pendingSamples.count < maxSamples { state.pendingSamples.append(sample()) }
             if state.flushAt == nil {
                 let earliest = (state.lastMessageAt ?? now) + state.info.timing.groupInterval
@@ -143,7 +145,7 @@ public struct Aggregator<Sample> {
             let groupInfo = info()
             let at = now + groupInfo.timing.groupWait
             groups[fingerprint] = GroupState(
-                info: groupInfo, episodeStart: time, episodeCount: 1, lastSeen: time, pendingCount: 1,
+                info: groupInfo, episodeStart: time, episodeCount: count, lastSeen: time, pendingCount: count,
                 pendingSamples: [sample()], pendingFirstSeen: time, pendingLastSeen: time, flushAt: at)
             timers.insert(Timer(deadline: at, fingerprint: fingerprint, kind: .flush))
         }

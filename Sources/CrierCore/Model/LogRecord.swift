@@ -64,6 +64,8 @@ public struct LogRecord: Hashable, Sendable {
     /// `exc_info`, or split off a multi-line message).
     public var traceback: Traceback?
     public var flags: RecordFlags
+    /// Occurrences this record stands for (rsyslog's "message repeated N times").
+    public var repeats = 1
 
     public init(source: String, position: RecordPosition, timestamp: Timestamp?, format: RecordFormat,
                 message: String, host: String? = nil, ident: String? = nil, pid: String? = nil,

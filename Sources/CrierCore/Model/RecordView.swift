@@ -85,6 +85,9 @@ public struct RecordView {
     /// A traceback carried apart from the message (JSON `exc_info`), if any.
     public var traceback = UnsafeRawBufferPointer(start: nil, count: 0)
     public var flags: RecordFlags = []
+    /// How many occurrences this record stands for: rsyslog's
+    /// "message repeated 5 times: [ … ]" is one line but five events.
+    public var repeats = 1
 
     public init(line: Int, format: RecordFormat, timestamp: Timestamp?, message: UnsafeRawBufferPointer) {
         self.line = line

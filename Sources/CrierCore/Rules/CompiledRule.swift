@@ -96,6 +96,7 @@ public struct RuleSet: Sendable {
                                diagnostics: ConfigDiagnostics) -> RuleSet {
         var compiled: [CompiledRule] = []
         var seen: [String: SourceLocation] = [:]
+        var groups: [String: RuleDefinition] = [:]
         for definition in definitions where definition.enabled {
             if let previous = seen[definition.fullID] {
                 issue(diagnostics, definition.location, "id",
@@ -103,6 +104,17 @@ public struct RuleSet: Sendable {
                 continue
             }
             seen[definition.fullID] = definition.location
+            if let group = definition.group {
+                // Rules folding into one group must agree on what a group is.
+                let key = "\(definition.pack).\(group)"
+                if let first = groups[key], first.groupBy != definition.groupBy {
+                    issue(diagnostics, definition.location, "group_by",
+                          "rule '\(definition.fullID)' shares group '\(group)' with '\(first.fullID)' but groups by "
+                          + "[\(definition.groupBy.joined(separator: ", "))] instead of [\(first.groupBy.joined(separator: ", "))]")
+                    continue
+                }
+                groups[key] = groups[key] ?? definition
+            }
             if let rule = compileRule(definition, index: compiled.count, defaults: defaults, diagnostics: diagnostics) {
                 compiled.append(rule)
             }

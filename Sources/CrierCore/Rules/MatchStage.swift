@@ -212,7 +212,7 @@ public final class MatchStage {
         }
         stats.matched += 1
         if record.flags.contains(.invalidUTF8) { stats.invalidUTF8 += 1 }
-        for hit in hits { stats.ruleHits[hit.rule.index] += 1 }
+        for hit in hits { stats.ruleHits[hit.rule.index] += record.repeats }
         sink.matched(record, hits: hits)
     }
 
@@ -303,9 +303,11 @@ public final class MatchStage {
             if !ok || entry.kind == .bytes && !ok { flags.insert(.invalidUTF8) }
             fields.append(RecordField(entry.key.lossyString, value))
         }
-        return LogRecord(source: source, position: .replay(line: view.line), timestamp: view.timestamp,
-                         format: view.format, message: message, host: part(view.host), ident: part(view.ident),
-                         pid: part(view.pid), fields: fields, traceback: traceback, flags: flags)
+        var record = LogRecord(source: source, position: .replay(line: view.line), timestamp: view.timestamp,
+                               format: view.format, message: message, host: part(view.host), ident: part(view.ident),
+                               pid: part(view.pid), fields: fields, traceback: traceback, flags: flags)
+        record.repeats = view.repeats
+        return record
     }
 
     /// Records of one stream fold together; bare lines of one source are one stream.

@@ -32,9 +32,13 @@ public final class Regex: @unchecked Sendable {
 
     public init(_ pattern: String, options: Options = []) throws(RegexCompileError) {
         self.pattern = pattern
-        // UTF mode with MATCH_INVALID_UTF: lines are matched as bytes and may hold
-        // invalid UTF-8, which must neither fail the match nor cost a validation pass.
-        var flags = UInt32(PCRE2_UTF) | UInt32(PCRE2_MATCH_INVALID_UTF)
+        // Byte mode by default, like `grep -P` under LC_ALL=C: logs may hold bytes that are
+        // not UTF-8, and in UTF mode such a byte is a wall no `.` can cross, so
+        // "Failed password for invalid user j\xfcrgen from …" would not match at all.
+        // A pattern that needs Unicode semantics starts with (*UTF); it then gets
+        // MATCH_INVALID_UTF so bad bytes neither fail the match nor cost a validation pass.
+        var flags: UInt32 = 0
+        if pattern.hasPrefix("(*UTF)") { flags |= UInt32(PCRE2_MATCH_INVALID_UTF) }
         if options.contains(.caseInsensitive) { flags |= UInt32(PCRE2_CASELESS) }
         if options.contains(.dotAll) { flags |= UInt32(PCRE2_DOTALL) }
         var errorCode: Int32 = 0

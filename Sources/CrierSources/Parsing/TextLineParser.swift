@@ -144,7 +144,28 @@ public struct TextLineParser {
         view.ident = slice(line, from, identEnd)
         view.pid = pid
         view.message = slice(line, k, n)
+        unwrapRepeated(&view)
         return true
+    }
+
+    /// rsyslog folds duplicates into "message repeated 5 times: [ Failed password …]": match
+    /// the inner message and count it five times.
+    private func unwrapRepeated(_ view: inout RecordView) {
+        let m = view.message
+        guard m.count > 30, m[0] == 0x6D, m.hasPrefix("message repeated ") else { return }
+        var i = 17
+        var n = 0
+        while i < m.count, m[i] >= 0x30, m[i] <= 0x39, n < 1_000_000_000 {
+            n = n * 10 + Int(m[i] - 0x30)
+            i += 1
+        }
+        let rest = UnsafeRawBufferPointer(rebasing: m[i...])
+        guard n > 0, rest.hasPrefix(" times: ["), m.last == 0x5D else { return }
+        var start = i + 9
+        if start < m.count && m[start] == 0x20 { start += 1 }
+        guard start < m.count - 1 else { return }
+        view.message = UnsafeRawBufferPointer(rebasing: m[start..<(m.count - 1)])
+        view.repeats = n
     }
 
     /// RFC 5424 after `<PRI>1 `: TIMESTAMP HOST APP PROCID MSGID SD [MSG].
