@@ -1,0 +1,259 @@
+import CrierTestSupport
+import Foundation
+import Testing
+
+/// The built `crier` binary, run as a user runs it.
+enum CLI {
+    static var binary: String {
+        // The test runner lives in .build/<triple>/<config>/, beside the crier executable.
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("crier").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir.deleteLastPathComponent()
+        }
+        return "\(Repository.root())/.build/debug/crier"
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var env = ["PATH": "/usr/bin:/bin", "TZ": "UTC", "HOME": NSTemporaryDirectory()]
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        process.currentDirectoryURL = URL(fileURLWithPath: Repository.root())
+        // Output goes to files, not pipes: nothing can fill up and block, nothing to drain.
+        let dir = TempDirectory("crier-cli")
+        let outPath = dir.write("stdout", ""), errPath = dir.write("stderr", "")
+        let inPath = dir.write("stdin", stdin ?? "")
+        process.standardOutput = FileHandle(forWritingAtPath: outPath)
+        process.standardError = FileHandle(forWritingAtPath: errPath)
+        process.standardInput = FileHandle(forReadingAtPath: inPath)
+        try process.run()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+}
+
+let openSSH = "\(Repository.corpus)/OpenSSH/OpenSSH_2k.log"
+let haveCorpus = FileManager.default.fileExists(atPath: openSSH)
+
+@Suite struct ReplayCLITests {
+    @Test(.enabled(if: haveCorpus, "needs ../shared/corpus"))
+    func openSSHCorpusGivesPerRuleCountsAndFewFoldedMessages() throws {
+        let r = try CLI.run(["--replay", openSSH])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("lines 2,000"))
+        for rule in ["sshd.failed_password", "sshd.invalid_user", "sshd.pam_auth_failure", "sshd.too_many_failures"] {
+            #expect(r.stdout.contains(rule), "\(rule) missing from the per-rule counts")
+        }
+        let jsonl = try CLI.run(["replay", "--output", "jsonl", openSSH])
+        let events = jsonl.stdout.split(separator: "\n").map { parseJSON(String($0)) as! [String: Any] }
+        let summary = events.last!
+        let notifications = summary["notifications"] as! Int
+        let matched = summary["matched"] as! Int
+        #expect(matched > 1_000)
+        #expect(notifications > 0 && notifications * 10 < matched, "\(notifications) messages for \(matched) matches")
+        // Every message folds something: the counts add up to at least the matches.
+        let counted = events.filter { $0["type"] as? String == "notification" }.reduce(0) { $0 + ($1["count"] as! Int) }
+        #expect(counted >= matched)
+    }
+
+    @Test(.enabled(if: haveCorpus, "needs ../shared/corpus"))
+    func noAcceptedLoginEverMatches() throws {
+        let r = try CLI.run(["replay", "--output", "jsonl", "--matches", openSSH])
+        // Split on bytes: the corpus has CRLF endings, and "\r\n" is one Character.
+        let lines = try Data(contentsOf: URL(fileURLWithPath: openSSH)).split(separator: 0x0A, omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
+        let matchedLines = r.stdout.split(separator: "\n").compactMap { parseJSON(String($0)) as? [String: Any] }
+            .filter { $0["type"] as? String == "match" }.map { $0["line"] as! Int }
+        #expect(!matchedLines.isEmpty)
+        for n in matchedLines {
+            let line = lines[n - 1]
+            #expect(!line.contains("Accepted ") && !line.contains("session opened"), "line \(n): \(line)")
+        }
+    }
+
+    @Test func jsonlFollowsTheContract() throws {
+        let r = try CLI.run(["replay", "--output", "jsonl", "--matches", "demo/sample.log"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let events = r.stdout.split(separator: "\n").map { parseJSON(String($0)) as? [String: Any] }
+        #expect(events.allSatisfy { $0 != nil }, "every line is one JSON object")
+        let typed = events.compactMap { $0 }
+        #expect(typed.last?["type"] as? String == "summary")
+        let matchKeys = ["type", "line", "rule", "severity", "fields"]
+        let notificationKeys = ["type", "notifier", "rule", "severity", "fingerprint", "reason", "count", "suppressed",
+                                "first_seen", "last_seen", "title", "payload"]
+        let summaryKeys = ["type", "lines", "records", "matched", "missed", "rules", "notifications", "elapsed_seconds"]
+        // Stated keys come first and in the stated order; extra keys only after them.
+        for line in r.stdout.split(separator: "\n") {
+            let event = parseJSON(String(line)) as! [String: Any]
+            let expected: [String]
+            switch event["type"] as? String {
+            case "match": expected = matchKeys
+            case "notification": expected = notificationKeys
+            case "summary": expected = summaryKeys
+            default: Issue.record("unknown type in \(line)"); continue
+            }
+            let keys = orderedKeys(String(line))
+            #expect(Array(keys.prefix(expected.count)) == expected, "\(line)")
+        }
+        let reasons = Set(typed.compactMap { $0["reason"] as? String })
+        #expect(reasons.isSubset(of: ["first", "burst", "repeat", "resolved", "stuck", "absent", "digest"]))
+        let iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+        for n in typed where n["type"] as? String == "notification" {
+            #expect((n["first_seen"] as! String).wholeMatch(of: iso) != nil)
+            #expect((n["fingerprint"] as! String).count == 16)
+        }
+    }
+
+    /// Top-level keys of a JSON object line, in order (Foundation's parser loses the order).
+    func orderedKeys(_ line: String) -> [String] {
+        var keys: [String] = []
+        var depth = 0, inString = false, escaped = false, current = "", expectingKey = false
+        for ch in line {
+            if inString {
+                if escaped { escaped = false; current.append(ch); continue }
+                if ch == "\\" { escaped = true; continue }
+                if ch == "\"" { inString = false; if depth == 1 && expectingKey { keys.append(current); expectingKey = false } ; continue }
+                current.append(ch)
+                continue
+            }
+            switch ch {
+            case "\"": inString = true; current = ""
+            case "{", "[": depth += 1; if depth == 1 { expectingKey = true }
+            case "}", "]": depth -= 1
+            case ",": if depth == 1 { expectingKey = true }
+            case ":": if depth == 1 { expectingKey = false }
+            default: break
+            }
+        }
+        return keys
+    }
+
+    @Test func demoShowsEachKindOfAlertOnce() throws {
+        let r = try CLI.run(["replay", "demo/sample.log"])
+        #expect(r.status == 0)
+        for title in ["SSH login failures from 203.0.113.7", "Task render.tasks.render_montage failed: FFmpegError",
+                      "FileNotFoundError in cleanup-cache", "hit its soft time limit"] {
+            #expect(r.stdout.contains(title), "\(title)")
+        }
+        #expect(r.stdout.contains("tracebacks 4"))
+    }
+
+    @Test func stdinAndPrintMissed() throws {
+        let r = try CLI.run(["replay", "--print-missed", "-"], stdin: "Nov 23 10:00:00 h sshd[1]: Failed password for root from 10.1.1.1 port 22 ssh2\nNov 23 10:00:01 h cron[2]: nothing to see\n")
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("matched 1"))
+        #expect(r.stdout.contains("2: nothing to see"))
+    }
+
+    @Test func unreadableInputIsOneClearErrorAndExit1() throws {
+        let r = try CLI.run(["replay", "/nonexistent/worker.log"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("crier: cannot read /nonexistent/worker.log: No such file or directory"))
+        #expect(!r.stderr.contains("Fatal error"))
+    }
+
+    @Test func malformedJSONIsCountedWithLineNumbersAndNeverAborts() throws {
+        let dir = TempDirectory()
+        let file = dir.write("app.jsonl", """
+            {"msg":"Task a.b[1] raised unexpected: ValueError('x')"}
+            {"msg": truncated
+            {"msg":"fine"}
+
+            """)
+        let r = try CLI.run(["replay", file])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("malformed 1"))
+        #expect(r.stdout.contains("malformed line 2:"))
+        #expect(r.stdout.contains("celery.task_failed"))
+    }
+
+    @Test func usageErrorsExit2() throws {
+        #expect(try CLI.run(["replay"]).status == 2)
+        #expect(try CLI.run(["replay", "--output", "xml", "demo/sample.log"]).status == 2)
+        #expect(try CLI.run(["--help"]).status == 0)
+    }
+}
+
+@Suite struct CheckCLITests {
+    @Test func brokenConfigListsEveryErrorWithFileAndLine() throws {
+        let dir = TempDirectory()
+        dir.write("packs/mine/pack.yaml", "pack: mine\nrules:\n  - id: a\n    regex: 'oops (unclosed'\n  - id: b\n    regex: 'ok'\n    severity: loud\n")
+        let config = dir.write("crier.yaml", """
+            packs: [sshd, \(dir.path)/packs/mine, nosuchpack]
+            defaults: {group_wait: soon}
+            notifiers:
+              - name: chat
+                type: discord
+                webhook_url: ftp://discord.example/api/webhooks/1/TOPSECRET
+            routes:
+              - notifiers: [pager]
+
+            """)
+        let r = try CLI.run(["check", "--config", config])
+        #expect(r.status == 1)
+        let problems = r.stderr.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("    ") }
+        #expect(problems.count == 6, "\(r.stderr)")
+        #expect(r.stderr.contains("\(config):2: defaults.group_wait"))
+        #expect(r.stderr.contains("nosuchpack"))
+        #expect(r.stderr.contains("packs/mine/pack.yaml:3: rules[0].regex: rule 'mine.a'"))
+        #expect(r.stderr.contains("rules[1].severity"))
+        #expect(r.stderr.contains("routes[0].notifiers"))
+        #expect(r.stderr.contains("notifiers[0].webhook_url"))
+        #expect(!r.stderr.contains("TOPSECRET") && !r.stdout.contains("TOPSECRET"))
+    }
+
+    @Test func goodConfigPrintsASummaryWithoutSecrets() throws {
+        let dir = TempDirectory()
+        let config = dir.write("crier.yaml", """
+            notifiers:
+              - {name: chat, type: discord, webhook_url: "${HOOK}"}
+
+            """)
+        let r = try CLI.run(["check", "--config", config], environment: ["HOOK": "https://discord.com/api/webhooks/9/TOPSECRET"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("notifier chat: discord → https://discord.com/…(redacted)"))
+        #expect(!r.stdout.contains("TOPSECRET"))
+    }
+
+    @Test func embeddedDefaultIsUsedWithoutAConfigFile() throws {
+        let r = try CLI.run(["check"], environment: ["CRIER_CONFIG": ""])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("configuration <embedded default>: OK"))
+        #expect(r.stdout.contains("notifier console: console"))
+    }
+}
+
+@Suite struct TestCLITests {
+    @Test func shippedPackGoldensPass() throws {
+        let r = try CLI.run(["test", "patterns/sshd", "patterns/celery", "patterns/python"])
+        #expect(r.status == 0, "\(r.stdout)")
+        #expect(r.stdout.contains("0 failed"))
+    }
+
+    @Test func aChangedGoldenFailsWithADiff() throws {
+        let dir = TempDirectory()
+        let root = Repository.root()
+        for file in ["pack.yaml", "testdata/syslog.log", "testdata/syslog.golden"] {
+            dir.write("sshd/\(file)", try String(contentsOfFile: "\(root)/patterns/sshd/\(file)", encoding: .utf8))
+        }
+        let golden = "\(dir.path)/sshd/testdata/syslog.golden"
+        let edited = try String(contentsOfFile: golden, encoding: .utf8).replacingOccurrences(of: "\"user\":\"admin\"", with: "\"user\":\"admim\"")
+        try edited.write(toFile: golden, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["test", "\(dir.path)/sshd"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("FAIL sshd/syslog.log"))
+        #expect(r.stdout.contains("- {\"type\":\"match\",\"line\":5") && r.stdout.contains("+ {\"type\":\"match\",\"line\":5"))
+    }
+}
