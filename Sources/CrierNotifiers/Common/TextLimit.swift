@@ -1,3 +1,5 @@
+import CrierCore
+
 /// Fits text into a destination's limits, visibly: a cut ends with `…` and a note, and a
 /// traceback keeps its first and last lines (where the call started and what failed).
 public enum TextLimit {
@@ -72,4 +74,31 @@ public enum TextLimit {
 /// Text for places that show one line (titles, field names): line breaks become spaces.
 func oneLine(_ s: String) -> String {
     s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+}
+
+/// Collects what had to be cut while a payload is built.
+struct Truncations {
+    var notes: [String] = []
+
+    /// `text` within `limit`, noting the cut under `what`.
+    mutating func fit(_ text: String, _ limit: Int, _ what: String) -> String {
+        let (out, cut) = TextLimit.truncate(text, to: limit)
+        if cut { notes.append("\(what) cut to \(limit)") }
+        return out
+    }
+}
+
+/// The name/value pairs a chat message shows: the rule's fields, the host, the count; capped
+/// at `limit` with a last pair saying how many did not fit.
+func displayFields(_ batch: AlertBatch, limit: Int, notes: inout [String], what: String) -> [(String, String)] {
+    let lead = batch.lead
+    var fields = (lead?.fields ?? []).filter { !$0.value.isEmpty && !$0.name.isEmpty }.map { ($0.name, $0.value) }
+    if let host = lead?.host, !host.isEmpty, !fields.contains(where: { $0.0.lowercased() == "host" }) {
+        fields.append(("Host", host))
+    }
+    if batch.count > 1 { fields.append(("Occurrences", HumanFormat.count(batch.count))) }
+    guard fields.count > limit else { return fields }
+    let dropped = fields.count - limit + 1
+    notes.append("\(what): \(dropped) of \(fields.count) dropped")
+    return Array(fields.prefix(limit - 1)) + [("…", "\(dropped) more fields not shown")]
 }

@@ -33,30 +33,15 @@ public struct DiscordRenderer: BatchRenderer {
     }
 
     public func render(_ batch: AlertBatch) -> RenderedPayload {
-        var notes: [String] = []
-        func fit(_ text: String, _ limit: Int, _ what: String) -> String {
-            let (out, cut) = TextLimit.truncate(text, to: limit)
-            if cut { notes.append("\(what) cut to \(limit)") }
-            return out
-        }
+        var cuts = Truncations()
+        func fit(_ text: String, _ limit: Int, _ what: String) -> String { cuts.fit(text, limit, what) }
         let lead = batch.lead
 
         // Title: one line, plain (Discord renders embed titles without Markdown links).
         let title = fit(oneLine(BatchSummary.headline(batch)), Limit.title, "embeds[0].title")
 
-        // Fields: the rule's fields, then host and count. Empty values are not allowed.
-        var fields: [(String, String)] = []
-        for field in lead?.fields ?? [] where !field.value.isEmpty && !field.name.isEmpty {
-            fields.append((field.name, field.value))
-        }
-        if let host = lead?.host, !host.isEmpty, !fields.contains(where: { $0.0.lowercased() == "host" }) {
-            fields.append(("Host", host))
-        }
-        if batch.count > 1 { fields.append(("Occurrences", HumanFormat.count(batch.count))) }
-        if fields.count > Limit.fields {
-            notes.append("embeds[0].fields: \(fields.count - Limit.fields + 1) of \(fields.count) dropped")
-            fields = Array(fields.prefix(Limit.fields - 1)) + [("…", "\(fields.count - Limit.fields + 1) more fields not shown")]
-        }
+        // Fields: the rule's fields, then host and count (Discord refuses empty values).
+        let fields = displayFields(batch, limit: Limit.fields, notes: &cuts.notes, what: "embeds[0].fields")
         var fieldObjects: [(name: String, value: String)] = fields.enumerated().map { i, f in
             (fit(DiscordRenderer.escape(oneLine(f.0)), Limit.fieldName, "embeds[0].fields[\(i)].name"),
              fit(DiscordRenderer.escape(f.1), Limit.fieldValue, "embeds[0].fields[\(i)].value"))
@@ -73,11 +58,11 @@ public struct DiscordRenderer: BatchRenderer {
             // Fields crowd out the description: drop them from the end until it has room.
             while room < 200, let last = fieldObjects.popLast() {
                 room += TextLimit.length(last.name) + TextLimit.length(last.value)
-                notes.append("embeds[0].fields: '\(last.name)' dropped to stay under 6000")
+                cuts.notes.append("embeds[0].fields: '\(last.name)' dropped to stay under 6000")
             }
             room = min(room, Limit.description)
         }
-        let description = self.description(batch, room: max(0, room), notes: &notes)
+        let description = self.description(batch, room: max(0, room), notes: &cuts.notes)
 
         var embed = JSONObject()
         embed["title"] = .string(title)
@@ -100,7 +85,7 @@ public struct DiscordRenderer: BatchRenderer {
         // Always explicit: log text may contain @everyone; only our own @here may ping.
         body["allowed_mentions"] = ["parse": mention ? ["everyone"] : []]
         body["embeds"] = [.object(embed)]
-        return RenderedPayload(body: .object(body), truncations: notes)
+        return RenderedPayload(body: .object(body), truncations: cuts.notes)
     }
 
     /// Body, count line, other examples, then the traceback in a code block with whatever

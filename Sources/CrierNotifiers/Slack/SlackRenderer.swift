@@ -36,12 +36,8 @@ public struct SlackRenderer: BatchRenderer {
     }
 
     public func render(_ batch: AlertBatch) -> RenderedPayload {
-        var notes: [String] = []
-        func fit(_ text: String, _ limit: Int, _ what: String) -> String {
-            let (out, cut) = TextLimit.truncate(text, to: limit)
-            if cut { notes.append("\(what) cut to \(limit)") }
-            return out
-        }
+        var cuts = Truncations()
+        func fit(_ text: String, _ limit: Int, _ what: String) -> String { cuts.fit(text, limit, what) }
         let lead = batch.lead
         let headline = oneLine(BatchSummary.headline(batch))
         let mention = mentionOnCritical && batch.severity == .critical && batch.reason != .resolved
@@ -64,15 +60,7 @@ public struct SlackRenderer: BatchRenderer {
         }
 
         // Fields, two columns; at most 10.
-        var fields: [(String, String)] = (lead?.fields ?? []).filter { !$0.value.isEmpty }.map { ($0.name, $0.value) }
-        if let host = lead?.host, !host.isEmpty, !fields.contains(where: { $0.0.lowercased() == "host" }) {
-            fields.append(("Host", host))
-        }
-        if batch.count > 1 { fields.append(("Occurrences", HumanFormat.count(batch.count))) }
-        if fields.count > Limit.fields {
-            notes.append("section fields: \(fields.count - Limit.fields + 1) of \(fields.count) dropped")
-            fields = Array(fields.prefix(Limit.fields - 1)) + [("…", "\(fields.count - Limit.fields + 1) more fields not shown")]
-        }
+        let fields = displayFields(batch, limit: Limit.fields, notes: &cuts.notes, what: "section fields")
         if !fields.isEmpty {
             let items: [JSONValue] = fields.enumerated().map { i, f in
                 let text = "*\(SlackRenderer.escape(oneLine(f.0)))*\n\(SlackRenderer.escape(f.1))"
@@ -86,7 +74,7 @@ public struct SlackRenderer: BatchRenderer {
             let fence = 8
             let escaped = SlackRenderer.escape(tb.text).replacingOccurrences(of: "```", with: "`\u{200B}``")
             let (text, cut) = TextLimit.traceback(escaped, to: Limit.sectionText - fence)
-            if cut { notes.append("traceback shortened (first and last lines kept)") }
+            if cut { cuts.notes.append("traceback shortened (first and last lines kept)") }
             blocks.append(["type": "section", "text": ["type": "mrkdwn", "text": .string("```\(text)```")]])
         }
 
@@ -117,7 +105,7 @@ public struct SlackRenderer: BatchRenderer {
         body["blocks"] = .array(Array(blocks.prefix(Limit.blocks)))
         body["unfurl_links"] = false
         body["unfurl_media"] = false
-        return RenderedPayload(body: .object(body), truncations: notes)
+        return RenderedPayload(body: .object(body), truncations: cuts.notes)
     }
 
     /// mrkdwn escaping: exactly `&`, `<` and `>` (Slack's rule), nothing else.
