@@ -56,6 +56,18 @@ func parseText(_ line: String, zone: ZonePolicy = .utc,
                             message: "[x] Task failed"))
     }
 
+    @Test func rememberedMinuteGivesTheSameAnswerAsAFreshParse() {
+        let lines = ["2026-11-23T10:15:59.900000+00:00 h a[1]: x", "2026-11-23T10:15:01+02:00 h a[1]: y",
+                     "2026-11-23T10:15:30Z h a[1]: z", "2026-11-23T10:16:00.5Z h a[1]: w",
+                     "2026-11-23 10:16:07,250 INFO app: started"]
+        var shared = TextLineParser(zone: .utc, years: YearInference(year: 2026))
+        for line in lines {
+            let reused = Array(line.utf8).withUnsafeBytes { shared.parse($0, lineNumber: 1).timestamp?.iso8601 }
+            #expect(reused == parseText(line).timestamp, "\(line)")
+        }
+        #expect(parseText(lines[1]).timestamp == "2026-11-23T08:15:01.000Z")
+    }
+
     @Test func rfc5424() {
         let p = parseText("<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su 77 ID47 [exampleSDID@32473 iut=\"3\" eventSource=\"App]lication\"] 'su root' failed")
         #expect(p == Parsed(timestamp: "2003-10-11T22:14:15.003Z", host: "mymachine.example.com", ident: "su", pid: "77",

@@ -38,6 +38,9 @@ public struct YearInference: Sendable {
 public struct TextLineParser {
     public var zone: LocalTimeConverter
     public var years: YearInference
+    /// The first 16 bytes of the last ISO-8601 prefix and its minute, as civil seconds.
+    private var minuteKey: (UInt64, UInt64) = (0, 0)
+    private var minuteCivilSeconds: Int64 = 0
 
     public init(zone: ZonePolicy = .local, years: YearInference) {
         self.zone = LocalTimeConverter(policy: zone)
@@ -78,24 +81,25 @@ public struct TextLineParser {
             view.message = slice(line, min(j + 1, line.count), line.count)
             return view
         }
-        if let (civil, end, hasT) = scan.iso8601(i), hasT, scan.at(end) == 0x20 {
+        if let (stamp, end, hasT) = isoPrefix(line, scan, at: i), hasT, scan.at(end) == 0x20 {
             let hostEnd = tokenEnd(line, from: end + 1)
             if hostEnd > end + 1 && isHostname(line, end + 1, hostEnd) {
-                var framed = view
-                framed.host = slice(line, end + 1, hostEnd)
-                if parseIdent(line, from: hostEnd + 1, into: &framed) {
-                    framed.timestamp = instant(civil)
-                    return framed
+                // parseIdent only writes the view when it succeeds; host is undone otherwise.
+                view.host = slice(line, end + 1, hostEnd)
+                if parseIdent(line, from: hostEnd + 1, into: &view) {
+                    view.timestamp = stamp
+                    return view
                 }
+                view.host = UnsafeRawBufferPointer(start: nil, count: 0)
             }
         }
         if i == 0 {
             // `host ident[pid]: message` without a timestamp.
             let hostEnd = tokenEnd(line, from: 0)
             if hostEnd > 0 && hostEnd < line.count && isHostname(line, 0, hostEnd) {
-                var framed = view
-                framed.host = slice(line, 0, hostEnd)
-                if parseIdent(line, from: hostEnd + 1, into: &framed, strict: true) { return framed }
+                view.host = slice(line, 0, hostEnd)
+                if parseIdent(line, from: hostEnd + 1, into: &view, strict: true) { return view }
+                view.host = UnsafeRawBufferPointer(start: nil, count: 0)
             }
         }
         // A bare application line: the whole line is the message.
@@ -103,11 +107,40 @@ public struct TextLineParser {
         return view
     }
 
-    private mutating func instant(_ t: CivilTime) -> Timestamp {
-        if let offset = t.zoneOffset {
-            return Timestamp(seconds: t.civilSeconds - Int64(offset), microseconds: Int64(t.microsecond))
+    /// An ISO-8601 prefix, with the minute remembered: consecutive lines nearly always share
+    /// `YYYY-MM-DDTHH:MM`, so only the seconds, fraction and zone are read again.
+    private mutating func isoPrefix(_ line: UnsafeRawBufferPointer, _ scan: TimestampScanner, at i: Int)
+        -> (Timestamp, end: Int, hasT: Bool)?
+    {
+        let cacheable = i == 0 && line.count >= 19 && line[13] == 0x3A && line[16] == 0x3A
+        if cacheable {
+            let key = (line.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                       line.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            if key == minuteKey, let second = scan.digits(17, 2), second <= 60 {
+                let (micros, afterFraction) = scan.fraction(19)
+                let (zone, end) = scan.zone(afterFraction)
+                let civil = minuteCivilSeconds + Int64(second)
+                return (instant(civilSeconds: civil, microsecond: micros, zoneOffset: zone), end, line[10] != 0x20)
+            }
         }
-        return zone.instant(civilSeconds: t.civilSeconds, microseconds: Int64(t.microsecond))
+        guard let (civil, end, hasT) = scan.iso8601(i) else { return nil }
+        if cacheable {
+            minuteKey = (line.loadUnaligned(fromByteOffset: 0, as: UInt64.self),
+                         line.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            minuteCivilSeconds = civil.civilSeconds - Int64(civil.second)
+        }
+        return (instant(civil), end, hasT)
+    }
+
+    private mutating func instant(civilSeconds: Int64, microsecond: Int, zoneOffset: Int?) -> Timestamp {
+        if let offset = zoneOffset {
+            return Timestamp(seconds: civilSeconds - Int64(offset), microseconds: Int64(microsecond))
+        }
+        return zone.instant(civilSeconds: civilSeconds, microseconds: Int64(microsecond))
+    }
+
+    private mutating func instant(_ t: CivilTime) -> Timestamp {
+        instant(civilSeconds: t.civilSeconds, microsecond: t.microsecond, zoneOffset: t.zoneOffset)
     }
 
     /// `ident[pid]: ` or `ident: ` at `from`; sets ident, pid and message. `strict` (no
