@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C stays in these targets; each is imported by exactly one Swift file.
@@ -37,9 +38,10 @@ let package = Package(
         ),
         .target(name: "CrierSources", dependencies: ["CrierCore", "CSimdJSON"]),
         .target(name: "CrierNotifiers", dependencies: ["CrierCore"]),
+        .target(name: "CrierStore", dependencies: ["CrierCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CrierRuntime",
-            dependencies: ["CrierCore", "CrierSources", "CrierNotifiers"]
+            dependencies: ["CrierCore", "CrierSources", "CrierNotifiers", "CrierStore"]
         ),
         .executableTarget(
             name: "crier",
@@ -54,6 +56,8 @@ let package = Package(
         .testTarget(name: "CrierSourcesTests", dependencies: ["CrierSources", "CrierTestSupport"]),
         .testTarget(name: "CrierNotifiersTests", dependencies: ["CrierNotifiers", "CrierTestSupport"],
                     exclude: ["Goldens"]),
+        .testTarget(name: "CrierStoreTests", dependencies: ["CrierStore", "CrierTestSupport",
+                                                            .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CrierRuntimeTests", dependencies: ["CrierRuntime", "CrierTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["crier", "CrierTestSupport"]),
     ],

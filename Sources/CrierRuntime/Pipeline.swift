@@ -28,14 +28,6 @@ extension PipelineOutput {
     public var wantsMissed: Bool { false }
 }
 
-/// An occurrence kept in full by the aggregator; rendered only if it is sent.
-struct Occurrence: Sendable {
-    var hit: RuleHit
-    var record: LogRecord
-    var labels: [Label]
-    var fingerprint: Fingerprint
-}
-
 /// Counters of what the pipeline decided.
 public struct PipelineStats: Sendable {
     /// Messages per reason, over all notifiers.
@@ -44,6 +36,8 @@ public struct PipelineStats: Sendable {
     public var batches = 0
     /// Batches that no route sent anywhere (counted, never silently lost).
     public var unroutedBatches = 0
+    /// Batches made only of records older than `max_age`: state moved on, nothing sent.
+    public var silencedBatches = 0
     public var messages: Int { messagesByNotifier.values.reduce(0, +) }
 }
 
@@ -64,7 +58,9 @@ public final class Pipeline: MatchSink {
     private var clockSet = false
     // Mutated in place; every mutation is followed by refreshNextEvent() (a didSet would
     // copy the aggregator and defeat copy-on-write).
-    private var aggregator: Aggregator<Occurrence>
+    /// Samples are rendered when kept (at most `max_samples` per message), so that a group
+    /// can be saved and restored as plain data.
+    private var aggregator: Aggregator<Alert>
     /// The earliest aggregator deadline or hold release: cached, because asking the generic
     /// aggregator across a module boundary for every line costs more than the line itself.
     private var nextEvent = Timestamp.distantFuture
@@ -85,6 +81,9 @@ public final class Pipeline: MatchSink {
         get { stage.source }
         set { stage.source = newValue }
     }
+
+    /// Records older than this update state but never alert (`max_age` after a restart).
+    public var alertCutoff: Timestamp?
 
     /// Feeds one record. Its timestamp (or the clock, when it has none) becomes "now".
     /// `view` is inout only so that the hot path does not copy it.
@@ -171,14 +170,18 @@ public final class Pipeline: MatchSink {
 
     public func matched(_ record: LogRecord, hits: [RuleHit]) {
         let time = record.timestamp ?? clock
+        let silent = alertCutoff.map { time < $0 } ?? false
         for hit in hits {
             if output.wantsMatches { output.match(record, hit: hit) }
             let labels = hit.rule.labels(captures: hit.captures, record: record)
             let fingerprint = hit.rule.fingerprint(labels: labels)
             aggregator.ingest(
-                fingerprint, at: time, now: clock, count: record.repeats,
+                fingerprint, at: time, now: clock, count: record.repeats, silent: silent,
                 info: { GroupInfo(rule: hit.rule.id, severity: hit.rule.severity, labels: labels, timing: hit.rule.timing) },
-                sample: { Occurrence(hit: hit, record: record, labels: labels, fingerprint: fingerprint) })
+                sample: {
+                    hit.rule.makeAlert(captures: hit.captures, record: record, labels: labels, fingerprint: fingerprint,
+                                       fallbackTime: time)
+                })
         }
         // A group_wait of zero is due at once.
         if let deadline = aggregator.nextDeadline, deadline <= clock { aggregator.advance(to: clock) { deliver($0) } }
@@ -187,14 +190,14 @@ public final class Pipeline: MatchSink {
 
     // MARK: Messages
 
-    private func deliver(_ flush: GroupFlush<Occurrence>) {
-        let alerts = flush.samples.map { o in
-            o.hit.rule.makeAlert(captures: o.hit.captures, record: o.record, labels: o.labels,
-                                 fingerprint: o.fingerprint, fallbackTime: flush.decidedAt)
+    private func deliver(_ flush: GroupFlush<Alert>) {
+        if flush.silent {
+            stats.silencedBatches += 1
+            return
         }
         let batch = AlertBatch(
             fingerprint: flush.fingerprint, rule: flush.info.rule, severity: flush.info.severity,
-            labels: flush.info.labels, reason: flush.reason, alerts: alerts, count: flush.count,
+            labels: flush.info.labels, reason: flush.reason, alerts: flush.samples, count: flush.count,
             firstSeen: flush.firstSeen, lastSeen: flush.lastSeen, decidedAt: flush.decidedAt,
             episodeCount: flush.episodeCount, episodeStart: flush.episodeStart,
             previousMessageAt: flush.previousMessageAt)

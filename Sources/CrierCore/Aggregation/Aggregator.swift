@@ -1,7 +1,7 @@
 import HeapModule
 
 /// The three timers of a group, with Alertmanager's names and meanings.
-public struct GroupTiming: Hashable, Sendable {
+public struct GroupTiming: Hashable, Sendable, Codable {
     /// Wait after a group's first occurrence before its first message, so that a burst
     /// starting now goes out as one message with a count. Default 10s.
     public var groupWait: Duration
@@ -23,7 +23,7 @@ public struct GroupTiming: Hashable, Sendable {
 }
 
 /// What the aggregator needs to know about a group when it first sees it.
-public struct GroupInfo: Hashable, Sendable {
+public struct GroupInfo: Hashable, Sendable, Codable {
     public var rule: String
     public var severity: Severity
     public var labels: [Label]
@@ -50,6 +50,9 @@ public struct GroupFlush<Sample> {
     public var episodeCount: Int
     public var episodeStart: Timestamp
     public var previousMessageAt: Timestamp?
+    /// Every occurrence in it was too old to alert on (`max_age` after a restart): the group
+    /// state moves on as if it had been sent, but nothing goes out.
+    public var silent: Bool
 }
 
 extension GroupFlush: Sendable where Sample: Sendable {}
@@ -73,24 +76,31 @@ public struct Aggregator<Sample> {
 
     private var groups: [Fingerprint: GroupState] = [:]
     private var timers = Heap<Timer>()
+    /// Groups changed or forgotten since the last `takeChanges()`: what the state store
+    /// writes in the transaction that also moves the source checkpoint.
+    private var changed: Set<Fingerprint> = []
+    private var forgotten: Set<Fingerprint> = []
 
     public init(maxSamples: Int = 5) {
         self.maxSamples = max(1, maxSamples)
     }
 
-    struct GroupState {
-        var info: GroupInfo
-        var episodeStart: Timestamp
-        var episodeCount = 0
-        var lastSeen: Timestamp
-        var pendingCount = 0
-        var pendingSamples: [Sample] = []
-        var pendingFirstSeen: Timestamp
-        var pendingLastSeen: Timestamp
-        var lastMessageAt: Timestamp?
-        var lastFreshAt: Timestamp?
-        var flushAt: Timestamp?
-        var expiryAt: Timestamp?
+    /// Everything known about one group; persisted as is, so a restart resumes its timers.
+    public struct GroupState {
+        public var info: GroupInfo
+        public var episodeStart: Timestamp
+        public var episodeCount = 0
+        public var lastSeen: Timestamp
+        public var pendingCount = 0
+        /// Pending occurrences that may alert (not older than `max_age`).
+        public var pendingLoud = 0
+        public var pendingSamples: [Sample] = []
+        public var pendingFirstSeen: Timestamp
+        public var pendingLastSeen: Timestamp
+        public var lastMessageAt: Timestamp?
+        public var lastFreshAt: Timestamp?
+        public var flushAt: Timestamp?
+        public var expiryAt: Timestamp?
     }
 
     struct Timer: Comparable {
@@ -119,9 +129,12 @@ public struct Aggregator<Sample> {
     ///   - info: called only when the group is new.
     ///   - sample: called only when this occurrence is kept in full.
     ///   - count: occurrences this one stands for (a "message repeated N times" line).
+    ///   - silent: the occurrence updates the group but cannot make it alert (too old).
     public mutating func ingest(_ fingerprint: Fingerprint, at time: Timestamp, now: Timestamp, count: Int = 1,
-                                info: () -> GroupInfo, sample: () -> Sample) {
+                                silent: Bool = false, info: () -> GroupInfo, sample: () -> Sample) {
         let count = max(1, count)
+        changed.insert(fingerprint)
+        forgotten.remove(fingerprint)
         if var state = groups[fingerprint] {
             state.episodeCount += count
             state.lastSeen = max(state.lastSeen, time)
@@ -133,6 +146,7 @@ public struct Aggregator<Sample> {
                 state.pendingLastSeen = max(state.pendingLastSeen, time)
             }
             state.pendingCount += count
+            if !silent { state.pendingLoud += count }
             if state.pendingSamples.count < maxSamples { state.pendingSamples.append(sample()) }
             if state.flushAt == nil {
                 let earliest = (state.lastMessageAt ?? now) + state.info.timing.groupInterval
@@ -146,7 +160,8 @@ public struct Aggregator<Sample> {
             let at = now + groupInfo.timing.groupWait
             groups[fingerprint] = GroupState(
                 info: groupInfo, episodeStart: time, episodeCount: count, lastSeen: time, pendingCount: count,
-                pendingSamples: [sample()], pendingFirstSeen: time, pendingLastSeen: time, flushAt: at)
+                pendingLoud: silent ? 0 : count, pendingSamples: [sample()], pendingFirstSeen: time,
+                pendingLastSeen: time, flushAt: at)
             timers.insert(Timer(deadline: at, fingerprint: fingerprint, kind: .flush))
         }
     }
@@ -189,7 +204,8 @@ public struct Aggregator<Sample> {
                 fingerprint: timer.fingerprint, info: state.info, reason: reason, samples: state.pendingSamples,
                 count: state.pendingCount, firstSeen: state.pendingFirstSeen, lastSeen: state.pendingLastSeen,
                 decidedAt: at, episodeCount: state.episodeCount, episodeStart: state.episodeStart,
-                previousMessageAt: state.lastMessageAt))
+                previousMessageAt: state.lastMessageAt, silent: state.pendingLoud == 0))
+            changed.insert(timer.fingerprint)
             state.previousMessage(at: at, fresh: reason != .burst)
             let expiry = max(state.lastSeen, at) + state.info.timing.repeatInterval
             state.expiryAt = expiry
@@ -201,6 +217,8 @@ public struct Aggregator<Sample> {
             let quietUntil = state.lastSeen + state.info.timing.repeatInterval
             if quietUntil <= timer.deadline {
                 groups[timer.fingerprint] = nil
+                changed.remove(timer.fingerprint)
+                forgotten.insert(timer.fingerprint)
             } else {
                 state.expiryAt = quietUntil
                 timers.insert(Timer(deadline: quietUntil, fingerprint: timer.fingerprint, kind: .expire))
@@ -215,6 +233,7 @@ extension Aggregator.GroupState {
         lastMessageAt = at
         if fresh { lastFreshAt = at }
         pendingCount = 0
+        pendingLoud = 0
         pendingSamples.removeAll(keepingCapacity: false)
         flushAt = nil
     }
@@ -222,4 +241,27 @@ extension Aggregator.GroupState {
 
 extension Aggregator: Sendable where Sample: Sendable {}
 extension Aggregator.GroupState: Sendable where Sample: Sendable {}
+extension Aggregator.GroupState: Codable where Sample: Codable {}
+
+extension Aggregator {
+    /// Groups changed since the last call (with their state) and groups forgotten.
+    public mutating func takeChanges() -> (changed: [(Fingerprint, GroupState)], forgotten: [Fingerprint]) {
+        let result = (changed.compactMap { fp in groups[fp].map { (fp, $0) } }, Array(forgotten))
+        changed.removeAll(keepingCapacity: true)
+        forgotten.removeAll(keepingCapacity: true)
+        return result
+    }
+
+    /// Loads groups saved by an earlier run, re-arming their timers.
+    public mutating func restore(_ saved: [(Fingerprint, GroupState)]) {
+        for (fp, state) in saved {
+            groups[fp] = state
+            if let at = state.flushAt { timers.insert(Timer(deadline: at, fingerprint: fp, kind: .flush)) }
+            if let at = state.expiryAt { timers.insert(Timer(deadline: at, fingerprint: fp, kind: .expire)) }
+        }
+    }
+
+    /// Pending occurrences of one group (tests and `crier status`).
+    public func state(of fingerprint: Fingerprint) -> GroupState? { groups[fingerprint] }
+}
 extension Aggregator.Timer: Sendable {}

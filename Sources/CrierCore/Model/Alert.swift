@@ -21,7 +21,7 @@ public struct AlertField: Hashable, Sendable, Codable {
 }
 
 /// One rule firing on one record, with its templates rendered.
-public struct Alert: Hashable, Sendable {
+public struct Alert: Hashable, Sendable, Codable {
     /// Full rule id, `pack.rule`.
     public var rule: String
     public var severity: Severity
@@ -87,7 +87,7 @@ public enum BatchReason: String, Sendable, Codable, CaseIterable {
 }
 
 /// What a notifier renders: one group's alerts folded into one message.
-public struct AlertBatch: Hashable, Sendable {
+public struct AlertBatch: Hashable, Sendable, Codable {
     public var fingerprint: Fingerprint
     public var rule: String
     public var severity: Severity

@@ -46,7 +46,7 @@ public struct RecordField: Hashable, Sendable, Codable {
 
 /// A log record that owns its text: what a matched record becomes once it leaves the
 /// hot path (samples, pending traceback owners, `--matches` output).
-public struct LogRecord: Hashable, Sendable {
+public struct LogRecord: Hashable, Sendable, Codable {
     /// The input it came from: a path, `journal` or `stdin`.
     public var source: String
     public var position: RecordPosition

@@ -1,5 +1,5 @@
 /// A Python traceback attached to a record, with the facts alerts group and title by.
-public struct Traceback: Hashable, Sendable {
+public struct Traceback: Hashable, Sendable, Codable {
     /// The traceback text, lines joined with `\n`. A very long one keeps its first and last
     /// lines with a marker in between (see `TracebackCollector`).
     public var text: String

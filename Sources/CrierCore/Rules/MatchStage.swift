@@ -138,6 +138,46 @@ public final class MatchStage {
         match(view, now: now, sink: sink)
     }
 
+    /// The held records and open tracebacks as data (saved with each checkpoint).
+    public func saveHeld() -> [HeldStreamSnapshot] {
+        func saved(_ hits: [RuleHit]) -> [HeldStreamSnapshot.SavedHit] {
+            hits.map { .init(rule: $0.rule.id, captures: $0.captures) }
+        }
+        return streams.sorted { $0.key < $1.key }.compactMap { key, state in
+            switch state {
+            case .owner(let held):
+                return HeldStreamSnapshot(stream: key, record: held.record, hits: saved(held.hits), isOwner: true,
+                                          collector: nil, classifier: nil, heldBlanks: 0, lastSeen: held.lastSeen)
+            case .traceback(let open):
+                guard let record = open.owner?.record ?? open.header else { return nil }
+                return HeldStreamSnapshot(stream: key, record: record, hits: saved(open.owner?.hits ?? []),
+                                          isOwner: open.owner != nil, collector: open.collector,
+                                          classifier: open.classifier, heldBlanks: open.heldBlanks,
+                                          lastSeen: open.lastSeen)
+            }
+        }
+    }
+
+    /// Puts back what `saveHeld` returned (after a restart). Hits of rules that no longer
+    /// exist are dropped; a record left with no hit is dropped with them.
+    public func restoreHeld(_ snapshots: [HeldStreamSnapshot]) {
+        let byID = Dictionary(rules.rules.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for s in snapshots {
+            let hits = s.hits.compactMap { saved in byID[saved.rule].map { RuleHit(rule: $0, captures: saved.captures) } }
+            if s.isOwner && hits.isEmpty { continue }
+            let owner = s.isOwner ? HeldRecord(record: s.record, hits: hits, lastSeen: s.lastSeen) : nil
+            if let collector = s.collector {
+                var open = OpenTraceback(owner: owner, header: s.isOwner ? nil : s.record, collector: collector,
+                                         firstLine: s.record.line, lastSeen: s.lastSeen)
+                open.classifier = s.classifier ?? TracebackLineClassifier()
+                open.heldBlanks = s.heldBlanks
+                streams[s.stream] = .traceback(open)
+            } else if let owner {
+                streams[s.stream] = .owner(owner)
+            }
+        }
+    }
+
     /// Releases every held record and open traceback (end of input, shutdown).
     public func flush(sink: MatchSink) {
         let held = streams.values.sorted { $0.firstLine < $1.firstLine }
@@ -389,6 +429,44 @@ struct HeldRecord {
     var hits: [RuleHit]
     var lastSeen: Timestamp
 }
+
+/// A held record or open traceback as plain data, saved with the source checkpoint so that
+/// a crash between a Celery failure line and its traceback loses neither.
+public struct HeldStreamSnapshot: Codable, Sendable, Equatable {
+    public struct SavedHit: Codable, Sendable, Equatable {
+        public var rule: String
+        public var captures: [Capture]
+
+        public init(rule: String, captures: [Capture]) {
+            self.rule = rule
+            self.captures = captures
+        }
+    }
+
+    public var stream: UInt64
+    /// The owner waiting for its traceback, or the first line of an ownerless traceback.
+    public var record: LogRecord
+    public var hits: [SavedHit]
+    public var isOwner: Bool
+    /// Present once a traceback is being folded.
+    public var collector: TracebackCollector?
+    public var classifier: TracebackLineClassifier?
+    public var heldBlanks: Int
+    public var lastSeen: Timestamp
+
+    public init(stream: UInt64, record: LogRecord, hits: [SavedHit], isOwner: Bool, collector: TracebackCollector?,
+                classifier: TracebackLineClassifier?, heldBlanks: Int, lastSeen: Timestamp) {
+        self.stream = stream
+        self.record = record
+        self.hits = hits
+        self.isOwner = isOwner
+        self.collector = collector
+        self.classifier = classifier
+        self.heldBlanks = heldBlanks
+        self.lastSeen = lastSeen
+    }
+}
+
 
 struct OpenTraceback {
     var owner: HeldRecord?

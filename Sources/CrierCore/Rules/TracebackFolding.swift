@@ -1,6 +1,6 @@
 /// Keeps a traceback's text bounded: the first and last lines survive, the middle is
 /// replaced by a marker line (the frames that matter are the outermost and innermost).
-public struct TracebackCollector: Sendable {
+public struct TracebackCollector: Sendable, Codable, Equatable {
     public static let headLines = 30
     public static let tailLines = 30
     /// Longer lines are cut; a traceback line is code, a frame or the exception.
@@ -44,8 +44,8 @@ public struct TracebackCollector: Sendable {
 /// Decides, line by line, whether a line continues the Python traceback being folded.
 /// The shapes are CPython's: frames are indented, the exception line is not, and chained
 /// exceptions are joined by a blank line and a fixed sentence.
-public struct TracebackLineClassifier: Sendable {
-    enum Phase: Sendable { case frames, afterException, afterBlank, chain }
+public struct TracebackLineClassifier: Sendable, Codable, Equatable {
+    enum Phase: String, Sendable, Codable { case frames, afterException, afterBlank, chain }
 
     public enum Verdict: Equatable, Sendable {
         /// Part of the traceback.
