@@ -22,6 +22,11 @@ let package = Package(
             pkgConfig: "libpcre2-8",
             providers: [.apt(["libpcre2-dev"])]
         ),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
         .target(
             name: "CSimdJSON",
             linkerSettings: [.linkedLibrary("simdjson")]
@@ -36,7 +41,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
-        .target(name: "CrierSources", dependencies: ["CrierCore", "CSimdJSON"]),
+        .target(name: "CrierSources", dependencies: ["CrierCore", "CSimdJSON", "CSystemd"]),
         .target(name: "CrierNotifiers", dependencies: ["CrierCore"]),
         .target(name: "CrierStore", dependencies: ["CrierCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(

@@ -79,7 +79,7 @@ rules:
     body: "{{exception_type}}{{#exception_message}}: {{exception_message}}{{/exception_message}}"
     fields:
       Where: "{{last_frame}}"
-      Program: "{{ident}}{{unit}}"
+      Program: "{{#ident}}{{ident}}{{/ident}}{{^ident}}{{unit}}{{/ident}}"
 """####,
         "sshd": ####"""
 pack: sshd

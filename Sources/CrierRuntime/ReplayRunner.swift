@@ -80,7 +80,7 @@ public final class ReplayRunner: PipelineOutput {
             readerOptions.maxLineBytes = loaded.config.defaults.maxLineBytes
             readerOptions.zone = options.zone
             do {
-                let reader = try LogFileReader(path: input, format: options.format, options: readerOptions)
+                let reader = try openRecordReader(path: input, format: options.format, options: readerOptions)
                 let pipeline = self.pipeline!
                 if pacer != nil {
                     try reader.forEachRecord { view in

@@ -120,10 +120,17 @@ public final class MatchStage {
                         streams[key] = nil
                         finish(open, sink: sink)
                     }
-                case .owner(let held):
+                case .owner(var held):
                     streams[key] = nil
                     if view.isSingleLineTracebackStart {
                         open(key: key, view: view, owner: held, now: now, sink: sink)
+                        return
+                    }
+                    if TracebackLineClassifier.isStart(view.message) {
+                        // The whole traceback in the next entry (a journal MESSAGE with newlines).
+                        held.record.traceback = Traceback(text: view.message.lossyString)
+                        stats.tracebacks += 1
+                        emit(held.record, hits: held.hits, sink: sink)
                         return
                     }
                     emit(held.record, hits: held.hits, sink: sink)

@@ -63,7 +63,7 @@ public final class LogFileReader {
             var st = stat()
             if fstat(opened, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
                 close(opened)
-                throw SourceError("cannot read \(path): it is a directory (binary journal directories need --format journal)")
+                throw SourceError("cannot read \(path): it is a directory (only a journal directory can be replayed whole)")
             }
             fd = opened
             ownsFD = true
@@ -85,7 +85,8 @@ public final class LogFileReader {
         }
         if format == .auto { format = sniff() }
         if format == .journal {
-            throw SourceError("\(path) is a binary journal file: replaying it needs journal support (--format journal), which this build does not have yet; export it with `journalctl --file \(path) -o json` and replay that")
+            // Only reached for stdin or when sniffing a stream: files go to JournalFileReader.
+            throw SourceError("\(path) is a binary journal; give it as a file path (not on standard input)")
         }
         stats.format = format
         // Hot loop state lives in locals: class properties would cost a dynamic
