@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C stays in these targets; each is imported by exactly one Swift file.
@@ -46,7 +48,9 @@ let package = Package(
         .target(name: "CrierStore", dependencies: ["CrierCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CrierRuntime",
-            dependencies: ["CrierCore", "CrierSources", "CrierNotifiers", "CrierStore"]
+            dependencies: ["CrierCore", "CrierSources", "CrierNotifiers", "CrierStore",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "crier",

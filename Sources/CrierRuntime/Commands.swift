@@ -103,8 +103,15 @@ public enum Commands {
         return outcome.failed == 0 ? 0 : 1
     }
 
-    public static func run(configPath: String?) -> Int32 {
-        printError("live mode (`crier run`) is not in this build yet; use `crier replay FILE` to run the pipeline over a log")
-        return 1
+    public static func run(configPath: String?, options: LiveRuntime.Options) async -> Int32 {
+        let loader = ConfigLoader()
+        let loaded: LoadedConfig
+        do {
+            loaded = try loader.load(path: configPath)
+        } catch {
+            printIssues(error, heading: "configuration \(loader.resolvePath(configPath) ?? ConfigLoader.embeddedOrigin)")
+            return 1
+        }
+        return await LiveRuntime.run(loaded, options: options)
     }
 }

@@ -65,7 +65,8 @@ public final class Pipeline: MatchSink {
     /// aggregator across a module boundary for every line costs more than the line itself.
     private var nextEvent = Timestamp.distantFuture
     private let renderers: [String: any BatchRenderer]
-    private unowned let output: PipelineOutput
+    /// Unowned: the output owns the pipeline (replay runner, live service).
+    public unowned var output: PipelineOutput
 
     public init(loaded: LoadedConfig, source: String, output: PipelineOutput, startTime: Timestamp) {
         self.loaded = loaded
@@ -84,13 +85,18 @@ public final class Pipeline: MatchSink {
 
     /// Records older than this update state but never alert (`max_age` after a restart).
     public var alertCutoff: Timestamp?
+    /// Replay: record times drive the clock. Live: only `tick(to:)` (the wall clock) does,
+    /// so a record stamped in the future by a skewed clock cannot fire timers early.
+    public var recordsMoveClock = true
 
     /// Feeds one record. Its timestamp (or the clock, when it has none) becomes "now".
     /// `view` is inout only so that the hot path does not copy it.
     @inline(__always)
     public func process(_ view: inout RecordView) {
         if let t = view.timestamp {
-            if !clockSet {
+            if !recordsMoveClock {
+                // Live: the wall clock is ticked in by the caller.
+            } else if !clockSet {
                 clock = t
                 clockSet = true
             } else if t > clock {
@@ -142,11 +148,32 @@ public final class Pipeline: MatchSink {
         refreshNextEvent()
     }
 
-    /// End of replay or shutdown: everything held is released and every group with unsent
-    /// occurrences is sent at its own deadline. Nothing is silently dropped.
+    /// End of replay: everything held is released and every group with unsent occurrences
+    /// is sent at its own deadline. Nothing is silently dropped.
     public func finish() {
         stage.flush(sink: self)
         aggregator.flushPending { deliver($0) }
+        refreshNextEvent()
+    }
+
+    /// Live shutdown (DESIGN §4): groups with unsent occurrences are sent now. Records waiting
+    /// for their traceback are not released: they are saved and resume after the restart.
+    public func flushGroups(now: Timestamp) {
+        tick(to: now)
+        aggregator.flushPending(now: clock) { deliver($0) }
+        refreshNextEvent()
+    }
+
+    /// What changed since the last call, for the state store.
+    public func takeStateChanges() -> (groups: [(Fingerprint, Aggregator<Alert>.GroupState)], forgotten: [Fingerprint]) {
+        let changes = aggregator.takeChanges()
+        return (changes.changed, changes.forgotten)
+    }
+
+    /// Puts back the state of an earlier run.
+    public func restore(groups: [(Fingerprint, Aggregator<Alert>.GroupState)], held: [HeldStreamSnapshot]) {
+        aggregator.restore(groups)
+        stage.restoreHeld(held)
         refreshNextEvent()
     }
 

@@ -9,14 +9,14 @@ import Glibc
 
 /// `crier`: argument parsing only; the work is in CrierRuntime.
 @main
-struct Crier: ParsableCommand {
+struct Crier: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crier",
         abstract: "Tell Slack/Discord when your workers go wrong: follow logs, match rules, fold bursts, deliver.",
         subcommands: [Run.self, Replay.self, Check.self, Test.self],
         defaultSubcommand: Run.self)
 
-    static func main() {
+    static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         // `crier --replay FILE …` is the same as `crier replay FILE …`.
         if let i = arguments.firstIndex(of: "--replay") {
@@ -29,7 +29,11 @@ struct Crier: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(arguments)
-            try command.run()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
         } catch let code as ExitCode {
             Glibc.exit(code.rawValue)
         } catch {
@@ -56,12 +60,22 @@ struct ConfigOption: ParsableArguments {
     var config: String?
 }
 
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the sidecar: follow sources and deliver alerts (default).")
     @OptionGroup var options: ConfigOption
 
-    func run() throws {
-        throw ExitCode(Commands.run(configPath: options.config))
+    @Flag(name: .customLong("reset-state"),
+          help: "Start with empty state; the old state file is kept beside it as a backup.")
+    var resetState = false
+
+    @Option(name: .customLong("state-dir"), help: "State directory (overrides state_dir and $STATE_DIRECTORY).")
+    var stateDir: String?
+
+    func run() async throws {
+        var live = LiveRuntime.Options()
+        live.resetState = resetState
+        live.stateDirectory = stateDir
+        throw ExitCode(await Commands.run(configPath: options.config, options: live))
     }
 }
 

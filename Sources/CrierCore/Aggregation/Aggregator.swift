@@ -176,22 +176,23 @@ public struct Aggregator<Sample> {
         }
     }
 
-    /// Sends everything still pending, each at its own deadline (end of replay, shutdown).
-    /// Groups stay remembered, so a restart does not announce them as new.
-    public mutating func flushPending(emit: (GroupFlush<Sample>) -> Void) {
+    /// Sends everything still pending (end of replay, shutdown): each at its own deadline,
+    /// or at `now` when given and earlier (a live shutdown sends now). Groups stay
+    /// remembered, so a restart does not announce them as new.
+    public mutating func flushPending(now: Timestamp? = nil, emit: (GroupFlush<Sample>) -> Void) {
         var kept: [Timer] = []
         while let timer = timers.popMin() {
-            if timer.kind == .flush { fire(timer, emit: emit) } else { kept.append(timer) }
+            if timer.kind == .flush { fire(timer, at: now.map { min($0, timer.deadline) }, emit: emit) } else { kept.append(timer) }
         }
         for timer in kept { timers.insert(timer) }
     }
 
-    private mutating func fire(_ timer: Timer, emit: (GroupFlush<Sample>) -> Void) {
+    private mutating func fire(_ timer: Timer, at sendTime: Timestamp? = nil, emit: (GroupFlush<Sample>) -> Void) {
         guard var state = groups[timer.fingerprint] else { return }
         switch timer.kind {
         case .flush:
             guard state.flushAt == timer.deadline, state.pendingCount > 0 else { return }
-            let at = timer.deadline
+            let at = sendTime ?? timer.deadline
             let reason: BatchReason
             if state.lastMessageAt == nil {
                 reason = .first

@@ -164,6 +164,7 @@ public enum SourceConfig: Sendable {
             c.format = map["format"]?.oneOf(InputFormat.self) ?? .auto
             c.messageKey = map.string("message_key")
             c.readFromHead = map.bool("read_from_head") ?? false
+            c.maxAge = map.duration("max_age") ?? c.maxAge
             return .file(c)
         case "stdin":
             return .stdin(format: map["format"]?.oneOf(InputFormat.self) ?? .auto)
@@ -213,6 +214,9 @@ public struct FileSourceConfig: Sendable {
     /// Read existing content on first sight. Default false: a sidecar alerts on what happens
     /// from now on, not on a file's history.
     public var readFromHead = false
+    /// Lines older than this (by their own timestamp) update state but do not alert.
+    /// Default 10m, as for the journal: `read_from_head` on an old file must not flood.
+    public var maxAge: Duration = .seconds(600)
 
     public init() {}
 }

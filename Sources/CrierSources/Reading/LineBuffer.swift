@@ -23,6 +23,9 @@ public final class LineBuffer {
     /// Skipping the tail of a line already emitted truncated.
     private var discarding = false
     public private(set) var endOfInput = false
+    /// A tailed file's EOF only means "nothing more yet": its last line is held for its
+    /// newline instead of being handed out (`takePartialLine` flushes it after a timeout).
+    public var endOfFileEndsInput = true
 
     /// Bytes consumed by complete lines so far (the offset a checkpoint would store).
     public private(set) var consumedOffset: UInt64 = 0
@@ -63,7 +66,7 @@ public final class LineBuffer {
                 return .bytes(n)
             }
             if n == 0 {
-                endOfInput = true
+                if endOfFileEndsInput { endOfInput = true }
                 return .endOfFile
             }
             let e = errno

@@ -1,0 +1,123 @@
+import CrierCore
+import CrierNotifiers
+import CrierSources
+import CrierStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `crier run`: sources, pipeline and delivery as one `ServiceGroup`. SIGTERM/SIGINT shut
+/// down in the order of DESIGN §4: sources stop, groups are flushed into the outbox and
+/// saved with the checkpoints, delivery finishes.
+public enum LiveRuntime {
+    public struct Options: Sendable {
+        public var resetState = false
+        /// Overrides `state_dir` (tests).
+        public var stateDirectory: String?
+        public init() {}
+    }
+
+    public static func stateDirectory(_ config: CrierConfig, environment: [String: String]) -> String {
+        if let dir = config.stateDir { return dir }
+        if let dir = environment["STATE_DIRECTORY"]?.split(separator: ":").first { return String(dir) }
+        return ".crier"
+    }
+
+    /// Whether this machine has a journal to follow (the embedded default falls back to stdin).
+    static var journalAvailable: Bool {
+        FileManager.default.fileExists(atPath: "/run/log/journal") || FileManager.default.fileExists(atPath: "/var/log/journal")
+    }
+
+    public static func run(_ loaded: LoadedConfig, options: Options) async -> Int32 {
+        var logger = Logger(label: "crier")
+        logger.logLevel = ProcessInfo.processInfo.environment["CRIER_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+        let env = ProcessInfo.processInfo.environment
+        let directory = options.stateDirectory ?? stateDirectory(loaded.config, environment: env)
+        let store: StateStore
+        do {
+            store = try StateStore(directory: directory, reset: options.resetState)
+        } catch {
+            Commands.printError(error.message)
+            return 1
+        }
+
+        let queue = ChunkQueue()
+        var journals: [JournalFollower] = []
+        var files: [FileFollower] = []
+        var stdin: StdinFollower?
+        var sources = loaded.config.sources
+        if loaded.origin == ConfigLoader.embeddedOrigin && !journalAvailable {
+            logger.notice("no systemd journal on this machine; reading standard input")
+            sources = [.stdin(format: .auto)]
+        }
+        do {
+            for source in sources {
+                switch source {
+                case .journal(let config):
+                    let name = config.directory.map { "journal:\($0)" } ?? "journal"
+                    journals.append(try JournalFollower(config: config, checkpoint: try store.checkpoint(source: name), queue: queue))
+                case .file(let config):
+                    let follower = FileFollower(config: config, maxAge: config.maxAge, queue: queue) { source in
+                        (try? store.checkpoint(source: source)) ?? nil
+                    }
+                    follower.maxLineBytes = loaded.config.defaults.maxLineBytes
+                    files.append(follower)
+                case .stdin(let format):
+                    stdin = StdinFollower(format: format, queue: queue, maxLineBytes: loaded.config.defaults.maxLineBytes)
+                }
+            }
+        } catch let error as SourceError {
+            Commands.printError(error.message)
+            return 1
+        } catch {
+            Commands.printError("\(error)")
+            return 1
+        }
+
+        var readerOptions = ReaderOptions(years: YearInference(reference: WallClock.now()))
+        readerOptions.maxLineBytes = loaded.config.defaults.maxLineBytes
+        let decoder = ChunkDecoder(options: readerOptions)
+        let wakeup = DeliveryWakeup()
+        let timer = DeadlineTimer(queue: queue)
+        let watchdog = SystemdNotify.watchdogInterval
+        let pipeline: PipelineService
+        do {
+            pipeline = try PipelineService(loaded: loaded, store: store, queue: queue, decoder: decoder, delivery: wakeup,
+                                           timer: timer, logger: logger, watchdog: watchdog)
+        } catch {
+            Commands.printError(error.message)
+            return 1
+        }
+        let sourcesService = SourcesService(journals: journals, files: files, stdin: stdin, queue: queue, logger: logger)
+        let consoleNames = loaded.config.notifiers.filter { $0.kind == .console }.map(\.name)
+        let console = ConsoleDeliveryService(store: store, notifiers: consoleNames, wakeup: wakeup, logger: logger)
+        let others = loaded.config.notifiers.filter { $0.kind != .console }.map(\.name)
+        if !others.isEmpty {
+            logger.warning("delivery to \(others.joined(separator: ", ")) is not in this build: their messages wait in the outbox (\(store.path))")
+        }
+        let status = "following \(sourcesService.summary); \(loaded.rules.rules.count) rules; state \(store.path)"
+        pipeline.onReady = {
+            SystemdNotify.send("READY=1\nSTATUS=\(status)")
+        }
+        logger.info("crier running: \(status)")
+
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: console),
+                .init(service: pipeline),
+                .init(service: sourcesService, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped: \(error)")
+            timer.cancel()
+            return 1
+        }
+        timer.cancel()
+        SystemdNotify.send("STOPPING=1")
+        return 0
+    }
+}

@@ -1,0 +1,54 @@
+import CrierCore
+import CrierSources
+import Synchronization
+
+/// Wakes the pipeline when its next deadline comes, and only then (no idle wake-ups).
+final class DeadlineTimer: Sendable {
+    private struct State {
+        var deadline: Timestamp?
+        var task: Task<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+    private let queue: ChunkQueue
+
+    init(queue: ChunkQueue) { self.queue = queue }
+
+    /// Re-arms for `deadline` (wall time); nil disarms.
+    func arm(at deadline: Timestamp?) {
+        state.withLock { s in
+            guard s.deadline != deadline else { return }
+            s.task?.cancel()
+            s.deadline = deadline
+            guard let deadline else {
+                s.task = nil
+                return
+            }
+            let queue = self.queue
+            let delay = max(.zero, deadline - WallClock.now())
+            s.task = Task {
+                do {
+                    try await Task.sleep(for: .microseconds(delay.microseconds))
+                } catch {
+                    return
+                }
+                queue.wake()
+            }
+        }
+    }
+
+    func cancel() { arm(at: nil) }
+}
+
+/// Tells the delivery workers that new outbox rows were committed.
+final class DeliveryWakeup: Sendable {
+    let wakes: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (wakes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func wake() { continuation.yield() }
+    func finish() { continuation.finish() }
+}

@@ -1,0 +1,178 @@
+import CrierCore
+import CrierNotifiers
+import CrierSources
+import CrierStore
+import Logging
+import ServiceLifecycle
+
+/// Runs the shared pipeline on the wall clock over what the followers read, and commits
+/// each chunk's checkpoint with everything it caused in one transaction (DESIGN §1).
+///
+/// When a commit fails (a full disk, a locked file), nothing is acknowledged: the changes
+/// stay in memory and are retried, and followers stop after a few chunks because their
+/// slots are not released, so the backlog waits in the files and the journal.
+final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
+    let pipeline: Pipeline
+    let store: StateStore
+    let queue: ChunkQueue
+    let decoder: ChunkDecoder
+    let delivery: DeliveryWakeup
+    let timer: DeadlineTimer
+    let logger: Logger
+    let watchdog: Duration?
+
+    private var pending: PendingChanges
+    private var heldWasSaved = false
+    private var lastWatchdogPing = Timestamp.distantPast
+    private var failingSince: Timestamp?
+    /// Called once the first commit after start has gone through (readiness).
+    var onReady: @Sendable () -> Void = {}
+    private var ready = false
+
+    init(loaded: LoadedConfig, store: StateStore, queue: ChunkQueue, decoder: ChunkDecoder, delivery: DeliveryWakeup,
+         timer: DeadlineTimer, logger: Logger, watchdog: Duration?) throws(StoreError) {
+        self.store = store
+        self.queue = queue
+        self.decoder = decoder
+        self.delivery = delivery
+        self.timer = timer
+        self.logger = logger
+        self.watchdog = watchdog
+        let now = WallClock.now()
+        pending = PendingChanges(now: now)
+        pipeline = Pipeline(loaded: loaded, source: "live", output: NullOutput.shared, startTime: now)
+        pipeline.recordsMoveClock = false
+        pipeline.restore(groups: try store.loadGroups(), held: try store.loadHeld())
+        pipeline.output = self
+        pipeline.tick(to: now)
+    }
+
+    // MARK: Service
+
+    func run() async throws {
+        commitPending(now: WallClock.now())
+        for await item in queue.items {
+            let now = WallClock.now()
+            pipeline.tick(to: now)
+            if case .chunk(let chunk) = item {
+                pipeline.source = chunk.source
+                pipeline.alertCutoff = chunk.maxAge.map { now - $0 }
+                decoder.decode(chunk) { pipeline.process(&$0) }
+                pipeline.alertCutoff = nil
+                if let checkpoint = chunk.checkpoint { pending.checkpoints[chunk.source] = checkpoint }
+                pending.acknowledgements += 1
+            }
+            commitPending(now: now)
+            pingWatchdog(now)
+            arm()
+        }
+        // Input has ended (followers stopped). Wait for this service's turn in the shutdown
+        // order, then send what groups hold and commit.
+        try? await gracefulShutdown()
+        pipeline.flushGroups(now: WallClock.now())
+        commitPending(now: WallClock.now())
+        if !pending.isEmpty {
+            logger.error("could not save the last changes to \(store.path); the records after the last checkpoint will be read again")
+        }
+    }
+
+    // MARK: PipelineOutput
+
+    func message(_ message: OutgoingMessage) {
+        pending.outbox.append(OutboxEntry(notifier: message.notifier, kind: message.kind.rawValue, batch: message.batch,
+                                          title: BatchSummary.headline(message.batch),
+                                          payload: message.payload.body.encoded))
+    }
+
+    // MARK: Commit
+
+    private func commitPending(now: Timestamp) {
+        let state = pipeline.takeStateChanges()
+        for (fp, group) in state.groups {
+            pending.groups[fp] = group
+            pending.forgotten.remove(fp)
+        }
+        for fp in state.forgotten {
+            pending.groups[fp] = nil
+            pending.forgotten.insert(fp)
+        }
+        let held = pipeline.stage.saveHeld()
+        if !held.isEmpty || heldWasSaved { pending.held = held }
+        guard !pending.isEmpty else {
+            markReady()
+            return
+        }
+        var changes = StateStore.Changes(now: now)
+        changes.checkpoints = pending.checkpoints.map { ($0.key, $0.value) }
+        changes.groups = Array(pending.groups)
+        changes.forgottenGroups = Array(pending.forgotten)
+        changes.held = pending.held
+        changes.outbox = pending.outbox
+        do {
+            try store.commit(changes)
+        } catch {
+            if failingSince == nil {
+                logger.error("cannot save state to \(store.path): \(error.message); holding \(pending.outbox.count) messages in memory and retrying")
+            }
+            failingSince = failingSince ?? now
+            pending.retryAt = now + .seconds(1)
+            return
+        }
+        if failingSince != nil { logger.notice("state saved again to \(store.path)") }
+        failingSince = nil
+        if let held = pending.held { heldWasSaved = !held.isEmpty }
+        let acknowledgements = pending.acknowledgements
+        let newMessages = !pending.outbox.isEmpty
+        pending = PendingChanges(now: now)
+        for _ in 0..<acknowledgements { queue.release() }
+        if newMessages { delivery.wake() }
+        markReady()
+    }
+
+    private func markReady() {
+        guard !ready else { return }
+        ready = true
+        onReady()
+    }
+
+    private func arm() {
+        var deadline = pipeline.nextDeadline
+        if let retry = pending.retryAt { deadline = deadline.map { min($0, retry) } ?? retry }
+        if let watchdog {
+            let ping = lastWatchdogPing + .microseconds(watchdog.microseconds / 2)
+            deadline = deadline.map { min($0, ping) } ?? ping
+        }
+        timer.arm(at: deadline)
+    }
+
+    private func pingWatchdog(_ now: Timestamp) {
+        guard let watchdog, now - lastWatchdogPing >= .microseconds(watchdog.microseconds / 2) else { return }
+        SystemdNotify.send("WATCHDOG=1")
+        lastWatchdogPing = now
+    }
+}
+
+/// Changes not yet written: merged across chunks while commits fail.
+struct PendingChanges {
+    var checkpoints: [String: SourceCheckpoint] = [:]
+    var groups: [Fingerprint: Aggregator<Alert>.GroupState] = [:]
+    var forgotten: Set<Fingerprint> = []
+    var held: [HeldStreamSnapshot]?
+    var outbox: [OutboxEntry] = []
+    /// Chunks whose queue slots are released once this is written.
+    var acknowledgements = 0
+    var retryAt: Timestamp?
+    let now: Timestamp
+
+    init(now: Timestamp) { self.now = now }
+
+    var isEmpty: Bool {
+        checkpoints.isEmpty && groups.isEmpty && forgotten.isEmpty && held == nil && outbox.isEmpty && acknowledgements == 0
+    }
+}
+
+/// Output for the moment between building a pipeline and attaching its real output.
+final class NullOutput: PipelineOutput, Sendable {
+    static let shared = NullOutput()
+    func message(_ message: OutgoingMessage) {}
+}

@@ -1,0 +1,105 @@
+import CrierCore
+import CrierSources
+import CrierStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The followers (journal, files, stdin), each on its own thread. Shut down first, so
+/// nothing new is read while the pipeline saves its state.
+final class SourcesService: Service, @unchecked Sendable {
+    private let journals: [JournalFollower]
+    private let files: [FileFollower]
+    private let stdin: StdinFollower?
+    private let queue: ChunkQueue
+    private let logger: Logger
+    private let ended: AsyncStream<Void>
+    private let endedContinuation: AsyncStream<Void>.Continuation
+
+    init(journals: [JournalFollower], files: [FileFollower], stdin: StdinFollower?, queue: ChunkQueue, logger: Logger) {
+        self.journals = journals
+        self.files = files
+        self.stdin = stdin
+        self.queue = queue
+        self.logger = logger
+        (ended, endedContinuation) = AsyncStream.makeStream(of: Void.self)
+        let continuation = endedContinuation
+        stdin?.onEnd = { continuation.finish() }
+    }
+
+    var summary: String {
+        var parts: [String] = []
+        for j in journals { parts.append(j.source) }
+        if !files.isEmpty { parts.append("files \(files.flatMap(\.config.paths).joined(separator: ", "))") }
+        if stdin != nil { parts.append("standard input") }
+        return parts.joined(separator: "; ")
+    }
+
+    func run() async throws {
+        for j in journals { j.start() }
+        for f in files { f.start() }
+        stdin?.start()
+        // Runs until shutdown; a stdin-only run also ends when its input does (and the
+        // group then shuts down gracefully, saving everything).
+        if stdin != nil && journals.isEmpty && files.isEmpty {
+            for await _ in ended.cancelOnGracefulShutdown() {}
+        } else {
+            try? await gracefulShutdown()
+        }
+        for j in journals { j.stopAndWait() }
+        for f in files { f.stopAndWait() }
+        stdin?.stopAndWait()
+        for failure in journals.compactMap(\.failure) + files.compactMap(\.failure) { logger.error("\(failure)") }
+        queue.finish()
+    }
+}
+
+/// Prints console messages from the outbox and marks them delivered. (The HTTP notifiers
+/// get their own workers; this is the `console` notifier's.)
+final class ConsoleDeliveryService: Service, @unchecked Sendable {
+    private let store: StateStore
+    private let notifiers: [String]
+    private let wakeup: DeliveryWakeup
+    private let out = OutputWriter()
+    private let logger: Logger
+
+    init(store: StateStore, notifiers: [String], wakeup: DeliveryWakeup, logger: Logger) {
+        self.store = store
+        self.notifiers = notifiers
+        self.wakeup = wakeup
+        self.logger = logger
+    }
+
+    func run() async throws {
+        deliver()
+        for await _ in wakeup.wakes.cancelOnGracefulShutdown() { deliver() }
+        deliver()
+    }
+
+    private func deliver() {
+        guard !notifiers.isEmpty else { return }
+        do {
+            while true {
+                let rows = try store.pendingOutbox(notifiers: notifiers, limit: 200)
+                if rows.isEmpty { return }
+                for row in rows {
+                    let text = (parseText(row.payload) ?? row.title)
+                    out.line(text)
+                    out.line()
+                    out.flush()
+                    try store.markDelivered(row.id, at: WallClock.now())
+                }
+            }
+        } catch {
+            logger.error("console delivery: \(error)")
+        }
+    }
+
+    /// The `text` of a console payload without a JSON parser: it was written by crier.
+    private func parseText(_ payload: String) -> String? {
+        guard let data = payload.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["text"] as? String
+    }
+}
+

@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+
+/// A thread of its own for a blocking loop (poll, read, sd-journal): blocking C calls never
+/// run on Swift's cooperative pool (DESIGN §4).
+public final class DedicatedThread: @unchecked Sendable {
+    private var thread = pthread_t()
+    private let body: () -> Void
+
+    private init(body: @escaping () -> Void) { self.body = body }
+
+    public static func start(_ body: @escaping @Sendable () -> Void) -> DedicatedThread {
+        let t = DedicatedThread(body: body)
+        let box = Unmanaged.passRetained(t).toOpaque()
+        pthread_create(&t.thread, nil, { raw in
+            let t = Unmanaged<DedicatedThread>.fromOpaque(raw!).takeRetainedValue()
+            t.body()
+            return nil
+        }, box)
+        return t
+    }
+
+    public func join() { pthread_join(thread, nil) }
+}
+
+/// A pipe a follower polls beside its input, so `fire()` wakes it at once (no periodic
+/// wake-ups to check a flag).
+public final class StopSignal: @unchecked Sendable {
+    /// Poll this for POLLIN.
+    public let fd: Int32
+    private let writeEnd: Int32
+    private let lock = NSLockLite()
+    private var stopped = false
+
+    public init() {
+        var ends: [Int32] = [0, 0]
+        pipe(&ends)
+        for end in ends {
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        }
+        fd = ends[0]
+        writeEnd = ends[1]
+    }
+
+    deinit {
+        close(fd)
+        close(writeEnd)
+    }
+
+    public func fire() {
+        lock.withLock { stopped = true }
+        var one: UInt8 = 1
+        _ = write(writeEnd, &one, 1)
+    }
+
+    public var isFired: Bool { lock.withLock { stopped } }
+}
+
+/// A small mutex without Foundation.
+final class NSLockLite: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}
+
+/// Carries chunks from follower threads to the pipeline task. Bounded: a follower that is
+/// `capacity` chunks ahead blocks in `send` until the pipeline has committed one, so a
+/// burst never piles up unbounded in memory (the backlog stays in the file or journal).
+/// Timers post `wake` items, which take no slot.
+public final class ChunkQueue: Sendable {
+    public enum Item: Sendable {
+        case chunk(SourceChunk)
+        /// A deadline passed (or a follower ended): the pipeline should look at the clock.
+        case wake
+    }
+
+    public let items: AsyncStream<Item>
+    private let continuation: AsyncStream<Item>.Continuation
+    private let slots: DispatchSemaphore
+
+    public init(capacity: Int = 8) {
+        (items, continuation) = AsyncStream.makeStream(of: Item.self)
+        slots = DispatchSemaphore(value: capacity)
+    }
+
+    /// Blocks while the queue is full; returns false when `stop` fired meanwhile.
+    public func send(_ chunk: SourceChunk, stop: StopSignal) -> Bool {
+        while slots.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
+            if stop.isFired { return false }
+        }
+        continuation.yield(.chunk(chunk))
+        return true
+    }
+
+    public func wake() { continuation.yield(.wake) }
+
+    /// The consumer has committed a chunk: one more may come.
+    public func release() { slots.signal() }
+
+    public func finish() { continuation.finish() }
+}
