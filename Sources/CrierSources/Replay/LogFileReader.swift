@@ -47,8 +47,7 @@ public final class LogFileReader {
     private let ownsFD: Bool
     private let buffer: LineBuffer
     private var format: InputFormat
-    private var text: TextLineParser
-    private let json: JSONLineParser
+    private var decoder: LineDecoder
 
     public init(path: String, format: InputFormat, options: ReaderOptions) throws(SourceError) {
         self.path = path
@@ -70,8 +69,7 @@ public final class LogFileReader {
         }
         self.format = format
         buffer = LineBuffer(maxLineBytes: options.maxLineBytes)
-        text = TextLineParser(zone: options.zone, years: options.years)
-        json = JSONLineParser(messageKey: options.messageKey, forceJournal: format == .journalJSON, zone: options.zone)
+        decoder = LineDecoder(format: format, messageKey: options.messageKey, options: options)
     }
 
     deinit { if ownsFD { close(fd) } }
@@ -89,61 +87,28 @@ public final class LogFileReader {
             throw SourceError("\(path) is a binary journal; give it as a file path (not on standard input)")
         }
         stats.format = format
+        decoder.format = format
         // Hot loop state lives in locals: class properties would cost a dynamic
         // exclusivity check on every access.
-        var parser = text
+        var decoder = self.decoder
         var lines = stats.lines
         var truncated = stats.truncated
         defer {
-            text = parser
+            self.decoder = decoder
             stats.lines = lines
             stats.truncated = truncated
+            stats.malformed = decoder.malformed
+            stats.malformedSamples = decoder.malformedSamples
         }
-        let structured = format == .json || format == .journalJSON
         while true {
             while let line = buffer.nextLine() {
                 lines += 1
                 if line.truncated { truncated += 1 }
-                if structured {
-                    try structuredRecord(line, number: lines, parser: &parser, body)
-                } else {
-                    var view = parser.parse(line.bytes, lineNumber: lines)
-                    if line.truncated { view.flags.insert(.truncated) }
-                    try body(&view)
-                }
+                try decoder.decode(line.bytes, number: lines, truncated: line.truncated, body)
             }
             if buffer.endOfInput { break }
             _ = try fill()
         }
-    }
-
-    /// A JSON line; one that does not parse is counted, reported and matched as text.
-    private func structuredRecord(_ line: LineBuffer.Line, number: Int, parser: inout TextLineParser,
-                                  _ body: (inout RecordView) throws -> Void) throws {
-        let first = line.bytes.first { $0 != 0x20 && $0 != 0x09 }
-        if first == 0x7B {  // {
-            do {
-                try json.parse(line.bytes, lineNumber: number) { view in
-                    var view = view
-                    if line.truncated { view.flags.insert(.truncated) }
-                    try body(&view)
-                }
-                return
-            } catch let failure as JSONLineParser.Failure {
-                noteMalformed(number, line.truncated ? "cut at max_line_bytes: \(failure.message)" : failure.message)
-            }
-        } else if first != nil {
-            noteMalformed(number, "not a JSON object")
-        }
-        var view = parser.parse(line.bytes, lineNumber: number)
-        if first != nil { view.flags.insert(.malformedJSON) }
-        if line.truncated { view.flags.insert(.truncated) }
-        try body(&view)
-    }
-
-    private func noteMalformed(_ line: Int, _ reason: String) {
-        stats.malformed += 1
-        if stats.malformedSamples.count < ReadStats.maxSamples { stats.malformedSamples.append((line, reason)) }
     }
 
     /// Reads until some bytes arrive or the input ends.
@@ -169,26 +134,14 @@ public final class LogFileReader {
     private func sniff() -> InputFormat {
         let head = buffer.peek()
         if head.hasPrefix("LPKSHHRH") { return .journal }
-        var jsonLines = 0
-        var otherLines = 0
-        var journalKeys = false
+        var lines: [UnsafeRawBufferPointer] = []
         var start = 0
-        while start < head.count && jsonLines + otherLines < 16 {
+        while start < head.count && lines.count < 16 {
             let end = head[start...].firstIndex(of: 0x0A) ?? head.count
-            let line = UnsafeRawBufferPointer(rebasing: head[start..<end])
-            if let first = line.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
-                if first == 0x7B {
-                    jsonLines += 1
-                    if line.firstRange(of: "\"__REALTIME_TIMESTAMP\"") != nil || line.firstRange(of: "\"__CURSOR\"") != nil {
-                        journalKeys = true
-                    }
-                } else {
-                    otherLines += 1
-                }
-            }
+            lines.append(UnsafeRawBufferPointer(rebasing: head[start..<end]))
             start = end + 1
         }
-        if jsonLines > 0 && jsonLines >= otherLines { return journalKeys ? .journalJSON : .json }
-        return .text
+        let format = LineDecoder.sniff(lines)
+        return format == .auto ? .text : format
     }
 }
