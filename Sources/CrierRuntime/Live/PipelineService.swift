@@ -1,4 +1,5 @@
 import CrierCore
+import Foundation
 import CrierNotifiers
 import CrierSources
 import CrierStore
@@ -25,6 +26,10 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
     private var heldWasSaved = false
     private var lastWatchdogPing = Timestamp.distantPast
     private var failingSince: Timestamp?
+    /// Test hook for the crash test: after decoding this many chunks, and before committing
+    /// the last one, the process kills itself with SIGKILL (as `kill -9` would).
+    private let crashAfterChunks = ProcessInfo.processInfo.environment["CRIER_TEST_SIGKILL_AFTER_CHUNKS"].flatMap { Int($0) }
+    private var chunksDecoded = 0
     /// Called once the first commit after start has gone through (readiness).
     var onReady: @Sendable () -> Void = {}
     private var ready = false
@@ -59,6 +64,8 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
                 pipeline.alertCutoff = chunk.maxAge.map { now - $0 }
                 decoder.decode(chunk) { pipeline.process(&$0) }
                 pipeline.alertCutoff = nil
+                chunksDecoded += 1
+                if let crashAfterChunks, chunksDecoded >= crashAfterChunks { kill(getpid(), SIGKILL) }
                 if let checkpoint = chunk.checkpoint { pending.checkpoints[chunk.source] = checkpoint }
                 pending.acknowledgements += 1
             }

@@ -56,6 +56,8 @@ public final class SystemdJournal {
         }
         journal = j
         sd_journal_set_data_threshold(j, 0)
+        // Sets up the inotify watches now: entries appended from here on wake the follower.
+        _ = sd_journal_get_fd(j)
         try addMatches(units: units, matches: matches)
     }
 

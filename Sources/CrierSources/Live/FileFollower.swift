@@ -71,12 +71,18 @@ public final class FileFollower: @unchecked Sendable {
         self.checkpoint = checkpoint
     }
 
+    /// Watches and places every file before returning, so that what is written after
+    /// `start()` is read even if the thread has not run yet.
     public func start() {
+        inotifyFD = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        scan()
+        initialScanDone = true
         thread = DedicatedThread.start { [self] in run() }
     }
 
     public func stopAndWait() {
         stop.fire()
+        queue.interrupt()  // a send waiting for a free slot sees the stop
         thread?.join()
         thread = nil
     }
@@ -84,13 +90,10 @@ public final class FileFollower: @unchecked Sendable {
     // MARK: - Loop
 
     private func run() {
-        inotifyFD = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         defer {
             if inotifyFD >= 0 { close(inotifyFD) }
             for tail in tails.values where tail.isOpen { close(tail.fd) }
         }
-        scan()
-        initialScanDone = true
         while !stop.isFired {
             for path in tails.keys.sorted() {
                 guard let tail = tails[path] else { continue }

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
 
 /// A thread of its own for a blocking loop (poll, read, sd-journal): blocking C calls never
 /// run on Swift's cooperative pool (DESIGN §4).
@@ -84,18 +83,16 @@ public final class ChunkQueue: Sendable {
 
     public let items: AsyncStream<Item>
     private let continuation: AsyncStream<Item>.Continuation
-    private let slots: DispatchSemaphore
+    private let slots: SlotCounter
 
     public init(capacity: Int = 8) {
         (items, continuation) = AsyncStream.makeStream(of: Item.self)
-        slots = DispatchSemaphore(value: capacity)
+        slots = SlotCounter(capacity)
     }
 
     /// Blocks while the queue is full; returns false when `stop` fired meanwhile.
     public func send(_ chunk: SourceChunk, stop: StopSignal) -> Bool {
-        while slots.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
-            if stop.isFired { return false }
-        }
+        guard slots.take(unless: stop) else { return false }
         continuation.yield(.chunk(chunk))
         return true
     }
@@ -103,7 +100,56 @@ public final class ChunkQueue: Sendable {
     public func wake() { continuation.yield(.wake) }
 
     /// The consumer has committed a chunk: one more may come.
-    public func release() { slots.signal() }
+    public func release() { slots.give() }
 
     public func finish() { continuation.finish() }
+
+    /// Wakes senders blocked on a full queue so they notice their stop signal.
+    public func interrupt() { slots.interrupt() }
+}
+
+/// A counting semaphore that a stop signal can interrupt (and that, unlike
+/// DispatchSemaphore, may be freed with slots still taken).
+final class SlotCounter: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var available: Int
+
+    init(_ capacity: Int) {
+        available = capacity
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(&condition)
+        pthread_mutex_destroy(&mutex)
+    }
+
+    /// Waits for a slot; false if `stop` fired first.
+    func take(unless stop: StopSignal) -> Bool {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while available == 0 {
+            if stop.isFired { return false }
+            // Woken by give(), or by the stop signal's interrupt().
+            pthread_cond_wait(&condition, &mutex)
+        }
+        available -= 1
+        return true
+    }
+
+    func give() {
+        pthread_mutex_lock(&mutex)
+        available += 1
+        pthread_cond_signal(&condition)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Wakes every waiter so it can look at its stop signal.
+    func interrupt() {
+        pthread_mutex_lock(&mutex)
+        pthread_cond_broadcast(&condition)
+        pthread_mutex_unlock(&mutex)
+    }
 }

@@ -45,6 +45,7 @@ public final class JournalFollower: @unchecked Sendable {
     /// Stops reading and waits for the thread; the last chunk sent stays valid.
     public func stopAndWait() {
         stop.fire()
+        queue.interrupt()  // a send waiting for a free slot sees the stop
         thread?.join()
         thread = nil
     }

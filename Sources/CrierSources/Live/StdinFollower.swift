@@ -28,6 +28,7 @@ public final class StdinFollower: @unchecked Sendable {
 
     public func stopAndWait() {
         stop.fire()
+        queue.interrupt()  // a send waiting for a free slot sees the stop
         thread?.join()
         thread = nil
     }
