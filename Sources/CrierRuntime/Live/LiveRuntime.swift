@@ -96,10 +96,12 @@ public enum LiveRuntime {
             logger.warning("delivery to \(others.joined(separator: ", ")) is not in this build: their messages wait in the outbox (\(store.path))")
         }
         let status = "following \(sourcesService.summary); \(loaded.rules.rules.count) rules; state \(store.path)"
-        pipeline.onReady = {
+        let readiness = Readiness(parts: 2) { [logger] in
             SystemdNotify.send("READY=1\nSTATUS=\(status)")
+            logger.info("crier running: \(status)")
         }
-        logger.info("crier running: \(status)")
+        pipeline.onReady = { readiness.partReady() }
+        sourcesService.onStarted = { readiness.partReady() }
 
         let group = ServiceGroup(configuration: .init(
             services: [

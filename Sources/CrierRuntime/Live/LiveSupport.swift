@@ -52,3 +52,24 @@ final class DeliveryWakeup: Sendable {
     func wake() { continuation.yield() }
     func finish() { continuation.finish() }
 }
+
+/// Ready once every part says so (followers positioned, pipeline state restored and saved):
+/// then, and not before, crier tells systemd READY=1 and logs that it is running. Signal
+/// handlers are installed by then, so a SIGTERM right after is a clean shutdown.
+final class Readiness: Sendable {
+    private let remaining: Mutex<Int>
+    private let action: @Sendable () -> Void
+
+    init(parts: Int, _ action: @escaping @Sendable () -> Void) {
+        remaining = Mutex(parts)
+        self.action = action
+    }
+
+    func partReady() {
+        let fire = remaining.withLock { n -> Bool in
+            n -= 1
+            return n == 0
+        }
+        if fire { action() }
+    }
+}

@@ -126,6 +126,15 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
             return
         }
         if failingSince != nil { logger.notice("state saved again to \(store.path)") }
+        if logger.logLevel <= .debug {
+            let positions = changes.checkpoints.map { source, position -> String in
+                switch position {
+                case .file(_, _, _, let offset, _, _): "\(source)@\(offset)"
+                case .journal(let cursor): "\(source)@\(cursor)"
+                }
+            }
+            logger.debug("saved: \(changes.outbox.count) messages, \(changes.groups.count) groups, checkpoints \(positions.sorted().joined(separator: " "))")
+        }
         failingSince = nil
         if let held = pending.held { heldWasSaved = !held.isEmpty }
         let acknowledgements = pending.acknowledgements

@@ -16,6 +16,9 @@ final class SourcesService: Service, @unchecked Sendable {
     private let ended: AsyncStream<Void>
     private let endedContinuation: AsyncStream<Void>.Continuation
 
+    /// Called once every follower has been started (positions taken).
+    var onStarted: @Sendable () -> Void = {}
+
     init(journals: [JournalFollower], files: [FileFollower], stdin: StdinFollower?, queue: ChunkQueue, logger: Logger) {
         self.journals = journals
         self.files = files
@@ -39,6 +42,7 @@ final class SourcesService: Service, @unchecked Sendable {
         for j in journals { j.start() }
         for f in files { f.start() }
         stdin?.start()
+        onStarted()
         // Runs until shutdown; a stdin-only run also ends when its input does (and the
         // group then shuts down gracefully, saving everything).
         if stdin != nil && journals.isEmpty && files.isEmpty {

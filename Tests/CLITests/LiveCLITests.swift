@@ -1,0 +1,275 @@
+import CrierTestSupport
+import Foundation
+import Testing
+
+/// A running `crier`, read as it writes. Waits are on the process's own output (a
+/// condition variable signalled by the reader threads), never on the clock; the deadline
+/// only guards against a hung test.
+final class LiveProcess: @unchecked Sendable {
+    let process = Process()
+    private let condition = NSCondition()
+    private var stdoutText = ""
+    private var stderrText = ""
+    private var readers = 0
+
+    init(_ arguments: [String], environment: [String: String] = [:], stdin: FileHandle? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = arguments
+        var env = ["PATH": "/usr/bin:/bin", "TZ": "UTC", "HOME": NSTemporaryDirectory()]
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin ?? FileHandle(forReadingAtPath: "/dev/null")
+        try process.run()
+        read(out.fileHandleForReading, isStdout: true)
+        read(err.fileHandleForReading, isStdout: false)
+    }
+
+    private func read(_ handle: FileHandle, isStdout: Bool) {
+        condition.lock()
+        readers += 1
+        condition.unlock()
+        Thread.detachNewThread { [self] in
+            while true {
+                let data = handle.availableData
+                condition.lock()
+                if data.isEmpty {
+                    readers -= 1
+                    condition.broadcast()
+                    condition.unlock()
+                    return
+                }
+                if isStdout { stdoutText += String(decoding: data, as: UTF8.self) } else {
+                    stderrText += String(decoding: data, as: UTF8.self)
+                }
+                condition.broadcast()
+                condition.unlock()
+            }
+        }
+    }
+
+    var stdout: String { condition.withLock { stdoutText } }
+    var stderr: String { condition.withLock { stderrText } }
+
+    /// Waits until `predicate(stdout, stderr)` holds; false if the process ended first or
+    /// 60 s passed.
+    @discardableResult
+    func waitFor(_ predicate: (String, String) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(60)
+        condition.lock()
+        defer { condition.unlock() }
+        while !predicate(stdoutText, stderrText) {
+            if readers == 0 { return predicate(stdoutText, stderrText) }
+            if !condition.wait(until: deadline) { return false }
+        }
+        return true
+    }
+
+    func waitForStdout(_ text: String, count: Int = 1) -> Bool {
+        waitFor { out, _ in out.components(separatedBy: text).count - 1 >= count }
+    }
+
+    func waitUntilRunning() -> Bool { waitFor { _, err in err.contains("crier running") } }
+
+    /// SIGTERM, then waits for the exit; returns the status.
+    func terminate() -> Int32 {
+        process.terminate()
+        return finish()
+    }
+
+    /// kill -9.
+    func kill9() { kill(process.processIdentifier, SIGKILL) }
+
+    func finish() -> Int32 {
+        process.waitUntilExit()
+        waitFor { _, _ in false }  // returns once both pipes are drained
+        return process.terminationStatus
+    }
+}
+
+func sqlite(_ db: String, _ query: String) -> String {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    p.arguments = [db, query]
+    let out = Pipe()
+    p.standardOutput = out
+    try? p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+let haveSQLite = FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")
+
+func isoNow(offset: TimeInterval = 0) -> String {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime]
+    return f.string(from: Date().addingTimeInterval(offset))
+}
+
+@Suite struct LiveCLITests {
+    func config(_ dir: TempDirectory, sources: String, extra: String = "") -> String {
+        dir.write("crier.yaml", """
+            state_dir: \(dir.path)/state
+            sources:
+            \(sources)
+            defaults: {group_wait: 0s}
+            \(extra)
+
+            """)
+    }
+
+    @Test func followsAFileAlertsOnTheConsoleAndStopsCleanly() throws {
+        let dir = TempDirectory()
+        let log = dir.write("logs/app.log", "old line, before crier started: Failed password for root from 10.0.0.1 port 1 ssh2\n")
+        let cfg = config(dir, sources: "  - {type: file, paths: [\"\(dir.path)/logs/*.log\"]}")
+        let crier = try LiveProcess(["run", "--config", cfg])
+        #expect(crier.waitUntilRunning(), "\(crier.stderr)")
+        let h = FileHandle(forWritingAtPath: log)!
+        h.seekToEndOfFile()
+        h.write(Data("\(isoNow()) web-1 sshd[7]: Failed password for invalid user admin from 203.0.113.50 port 4 ssh2\n".utf8))
+        #expect(crier.waitForStdout("SSH login failures from 203.0.113.50"), "\(crier.stdout)\n\(crier.stderr)")
+        #expect(crier.terminate() == 0, "\(crier.stderr)")
+        #expect(!crier.stdout.contains("10.0.0.1"), "history before the start is not read")
+    }
+
+    @Test(.enabled(if: journalRemoteInstalled && haveSQLite))
+    func followsAJournalDirectory() throws {
+        let dir = TempDirectory()
+        let journal = "\(dir.path)/journal"
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        try JournalFixture.write([.text("Server listening on 0.0.0.0 port 22.", realtime: now, index: 1)], to: journal)
+        let cfg = config(dir, sources: "  - {type: journal, directory: \"\(journal)\", units: [ssh.service]}")
+        let crier = try LiveProcess(["run", "--config", cfg])
+        #expect(crier.waitUntilRunning(), "\(crier.stderr)")
+        try JournalFixture.write([
+            .text("Failed password for root from 198.51.100.4 port 22 ssh2", realtime: now + 1_000, index: 2),
+            .text("Failed password for root from 198.51.100.99 port 22 ssh2", realtime: now + 2_000, index: 3, unit: "other.service"),
+        ], to: journal)
+        #expect(crier.waitForStdout("SSH login failures from 198.51.100.4"), "\(crier.stdout)\n\(crier.stderr)")
+        #expect(crier.terminate() == 0)
+        #expect(!crier.stdout.contains("198.51.100.99"), "the unit filter holds")
+        let position = sqlite("\(dir.path)/state/crier.db", "SELECT position FROM source_checkpoint")
+        #expect(position.contains("\"cursor\""))
+    }
+
+    /// kill -9 in the middle of a 100k-line file, then a restart: the outbox ends up with
+    /// exactly the occurrences of every matching line, none missing, none doubled.
+    @Test(.enabled(if: haveSQLite))
+    func sigkillMidFileLosesNothingAndDoublesNothing() throws {
+        let dir = TempDirectory()
+        var text = ""
+        var expected = 0
+        let base = Date().addingTimeInterval(-30)
+        for i in 0..<100_000 {
+            let stamp = isoFormatter.string(from: base.addingTimeInterval(Double(i) / 10_000))
+            if i % 50 == 7 {
+                text += "\(stamp) web-\(i % 3) sshd[\(i)]: Failed password for root from 203.0.113.\(i % 40) port \(i) ssh2\n"
+                expected += 1
+            } else if i % 97 == 3 {
+                text += "\(stamp) w celery[9]: Task app.tasks.t\(i % 5)[\(i)] raised unexpected: ValueError('v')\n"
+                expected += 1
+            } else {
+                text += "\(stamp) web-1 app[3]: GET /api/v1/items/\(i) 200 in 12ms\n"
+            }
+        }
+        let log = dir.write("logs/big.log", text)
+        let cfg = config(dir, sources: "  - {type: file, paths: [\"\(log)\"], read_from_head: true}",
+                         extra: "notifiers: [{name: queue, type: webhook, webhook_url: \"https://hooks.example.com/x\"}]")
+        // The first run kills itself with SIGKILL after 37 of its 100 chunks, before committing the 37th.
+        let first = try LiveProcess(["run", "--config", cfg], environment: ["CRIER_TEST_SIGKILL_AFTER_CHUNKS": "37"])
+        _ = first.finish()
+        #expect(first.process.terminationReason == .uncaughtSignal)
+        let db = "\(dir.path)/state/crier.db"
+        let offset = Int(sqlite(db, "SELECT json_extract(position, '$.file.offset') FROM source_checkpoint")) ?? -1
+        #expect(offset > 0 && offset < text.utf8.count, "stopped in the middle (offset \(offset))")
+
+        // The second run reads the rest; SIGTERM then flushes every group into the outbox.
+        let second = try LiveProcess(["run", "--config", cfg], environment: ["CRIER_LOG_LEVEL": "debug"])
+        #expect(second.waitUntilRunning())
+        #expect(second.waitFor { _, err in err.contains("file:\(log)@\(text.utf8.count)") }, "read to the end")
+        #expect(second.terminate() == 0, "\(second.stderr)")
+        let counted = Int(sqlite(db, "SELECT SUM(count) FROM outbox")) ?? -1
+        let pending = Int(sqlite(db, "SELECT COALESCE(SUM(json_extract(state, '$.pendingCount')), 0) FROM alert_group")) ?? -1
+        // A Celery failure still waiting for its traceback is saved, not sent: it resumes
+        // with its traceback after the next start.
+        let held = Int(sqlite(db, "SELECT COALESCE(SUM(json_array_length(snapshot, '$.hits')), 0) FROM held_record")) ?? -1
+        #expect(pending == 0)
+        #expect(counted + held == expected, "outbox counts \(counted) and \(held) held for \(expected) matching lines")
+        let firsts = sqlite(db, "SELECT COUNT(*) FROM outbox WHERE reason = 'first'")
+        let groups = sqlite(db, "SELECT COUNT(DISTINCT fingerprint) FROM outbox")
+        #expect(firsts == groups, "one first message per group, never posted twice")
+    }
+
+    @Test(.enabled(if: haveSQLite))
+    func aRestartInTheMiddleOfABurstDoesNotPostTheFirstMessageAgain() throws {
+        let dir = TempDirectory()
+        let log = dir.write("logs/app.log", "")
+        let cfg = config(dir, sources: "  - {type: file, paths: [\"\(log)\"]}")
+        func append(_ line: String) {
+            let h = FileHandle(forWritingAtPath: log)!
+            h.seekToEndOfFile()
+            h.write(Data("\(isoNow()) w sshd[9]: \(line)\n".utf8))
+            try? h.close()
+        }
+        func size() -> Int { (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? -1 }
+        let first = try LiveProcess(["run", "--config", cfg])
+        #expect(first.waitUntilRunning())
+        append("Failed password for root from 192.0.2.10 port 1 ssh2")
+        #expect(first.waitForStdout("(first)"))
+        #expect(first.terminate() == 0)
+        append("Failed password for root from 192.0.2.10 port 2 ssh2")
+        let second = try LiveProcess(["run", "--config", cfg], environment: ["CRIER_LOG_LEVEL": "debug"])
+        #expect(second.waitUntilRunning())
+        append("Failed password for root from 192.0.2.10 port 3 ssh2")
+        let end = size()
+        #expect(second.waitFor { _, err in err.contains("file:\(log)@\(end)") }, "\(second.stderr)")
+        #expect(second.terminate() == 0)
+        let reasons = sqlite("\(dir.path)/state/crier.db", "SELECT reason || ':' || count FROM outbox ORDER BY id")
+        #expect(reasons == "first:1\nburst:2", "\(reasons)")
+        #expect(!second.stdout.contains("(first"))
+    }
+
+    @Test(.enabled(if: haveSQLite))
+    func recordsOlderThanMaxAgeUpdateStateButDoNotAlert() throws {
+        let dir = TempDirectory()
+        let old = isoNow(offset: -3_600)
+        let log = dir.write("logs/app.log", "\(old) w sshd[1]: Failed password for root from 192.0.2.77 port 1 ssh2\n")
+        let cfg = config(dir, sources: "  - {type: file, paths: [\"\(log)\"], read_from_head: true, max_age: 10m}")
+        let crier = try LiveProcess(["run", "--config", cfg])
+        #expect(crier.waitUntilRunning())
+        let h = FileHandle(forWritingAtPath: log)!
+        h.seekToEndOfFile()
+        h.write(Data("\(isoNow()) w sshd[2]: Failed password for root from 192.0.2.88 port 1 ssh2\n".utf8))
+        #expect(crier.waitForStdout("192.0.2.88"))
+        #expect(crier.terminate() == 0)
+        #expect(!crier.stdout.contains("192.0.2.77"))
+        let groups = sqlite("\(dir.path)/state/crier.db", "SELECT COUNT(*) FROM alert_group")
+        #expect(groups == "2", "the old record still counts for dedup")
+    }
+
+    @Test func aDamagedStateFileIsRefusedAndResetStateKeepsIt() throws {
+        let dir = TempDirectory()
+        dir.write("state/crier.db", String(repeating: "garbage ", count: 1_000))
+        let cfg = config(dir, sources: "  - {type: file, paths: [\"\(dir.path)/none.log\"]}")
+        let refused = try CLI.run(["run", "--config", cfg])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("\(dir.path)/state/crier.db") && refused.stderr.contains("--reset-state"))
+        let crier = try LiveProcess(["run", "--config", cfg, "--reset-state"])
+        #expect(crier.waitUntilRunning(), "\(crier.stderr)")
+        #expect(crier.terminate() == 0)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: "\(dir.path)/state").filter { $0.hasPrefix("crier.db.reset-") }
+        #expect(kept.count == 1)
+    }
+}
+
+nonisolated(unsafe) let isoFormatter: ISO8601DateFormatter = {
+    // Only read after initialisation (formatting is thread-safe).
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f
+}()
+
+let journalRemoteInstalled = JournalFixture.available
