@@ -273,3 +273,75 @@ nonisolated(unsafe) let isoFormatter: ISO8601DateFormatter = {
 }()
 
 let journalRemoteInstalled = JournalFixture.available
+
+/// A NOTIFY_SOCKET as systemd provides it: an AF_UNIX datagram socket crier writes to.
+final class NotifySocket {
+    let path: String
+    private let fd: Int32
+
+    init(in dir: TempDirectory) {
+        path = "\(dir.path)/notify.sock"
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in path.utf8.enumerated() where i < raw.count - 1 { raw[i] = b }
+        }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)  // guard only: a datagram normally arrives at once
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// The next datagram, waiting for it (nil after the guard timeout).
+    func receive() -> String? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 0 ? String(decoding: buffer[..<n], as: UTF8.self) : nil
+    }
+}
+
+@Suite struct SystemdIntegrationTests {
+    @Test func readinessStatusAndWatchdogGoToNotifySocket() throws {
+        let dir = TempDirectory()
+        let socket = NotifySocket(in: dir)
+        let cfg = dir.write("crier.yaml", """
+            state_dir: \(dir.path)/state
+            sources: [{type: file, paths: ["\(dir.path)/*.log"]}]
+
+            """)
+        let crier = try LiveProcess(["run", "--config", cfg],
+                                    environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "200000"])
+        var messages: [String] = []
+        while let m = socket.receive() {
+            messages.append(m)
+            if messages.contains(where: { $0.contains("READY=1") }) && messages.contains("WATCHDOG=1") { break }
+        }
+        #expect(messages.contains { $0.hasPrefix("READY=1\nSTATUS=following files") }, "\(messages)")
+        #expect(messages.contains("WATCHDOG=1"), "\(messages)")
+        #expect(crier.terminate() == 0)
+        #expect(socket.receive() == "STOPPING=1")
+    }
+
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser")))
+    func anUnreadableJournalNamesTheGroupToJoin() throws {
+        let dir = TempDirectory()
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
+        let journal = dir.path + "/journal"
+        try FileManager.default.createDirectory(atPath: journal, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let cfg = dir.write("crier.yaml", """
+            state_dir: /tmp/crier-nobody-\(UUID().uuidString)
+            sources: [{type: journal, directory: "\(journal)"}]
+
+            """)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: cfg)
+        let r = try CLI.run(["-u", "nobody", "--", CLI.binary, "run", "--config", cfg], executable: "/usr/sbin/runuser")
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("no permission to read the journal (\(journal))"))
+        #expect(r.stderr.contains("'systemd-journal' group"))
+    }
+}

@@ -297,3 +297,28 @@ let journalRemoteInstalled = JournalFixture.available
         #expect(fresh.map(\.message) == ["brand new file"])
     }
 }
+
+@Suite struct JournalRotationTests {
+    @Test(.enabled(if: journalRemoteInstalled))
+    func followerKeepsGoingWhenFilesAreAddedAndVacuumed() async throws {
+        let dir = TempDirectory()
+        let base: Int64 = 1_795_428_000_000_000
+        try JournalFixture.write([.text("in the first file", realtime: base, index: 1)], to: dir.path)
+        let queue = ChunkQueue()
+        var config = JournalSourceConfig()
+        config.directory = dir.path
+        config.start = .head
+        let follower = try JournalFollower(config: config, checkpoint: nil, queue: queue)
+        follower.start()
+        defer { follower.stopAndWait() }
+        var records = try await Collector(queue: queue).collect { !$0.isEmpty }
+        // Rotation: journald starts a new file (same directory, new name), then the old one
+        // is vacuumed away.
+        let rotated = "\(dir.path)/rotated"
+        try JournalFixture.write([.text("in the rotated file", realtime: base + 10, index: 2)], to: rotated)
+        try FileManager.default.moveItem(atPath: "\(rotated)/remote.journal", toPath: "\(dir.path)/system@rotated.journal")
+        try FileManager.default.removeItem(atPath: "\(dir.path)/remote.journal")
+        records = try await Collector(queue: queue).collect({ $0.count >= 2 }, into: records)
+        #expect(records.map(\.message) == ["in the first file", "in the rotated file"])
+    }
+}

@@ -56,6 +56,8 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
 
     func run() async throws {
         commitPending(now: WallClock.now())
+        pingWatchdog(WallClock.now())
+        arm()
         for await item in queue.items {
             let now = WallClock.now()
             pipeline.tick(to: now)

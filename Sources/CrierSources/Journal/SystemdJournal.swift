@@ -209,7 +209,13 @@ public final class SystemdJournal {
     /// Whether the journal directories exist but this user may not read them: the one
     /// clear message for "no permission" (sd-journal itself silently shows only the user's
     /// own journal).
-    public static func permissionProblem() -> String? {
+    public static func permissionProblem(directory: String? = nil) -> String? {
+        if let directory {
+            // A journal directory of one's own: it exists and can be read, or it is waited for.
+            var st = stat()
+            guard stat(directory, &st) == 0 else { return nil }
+            return access(directory, R_OK | X_OK) == 0 ? nil : SystemdJournal.groupAdvice(directory)
+        }
         for dir in ["/var/log/journal", "/run/log/journal"] {
             var st = stat()
             guard stat(dir, &st) == 0 else { continue }
@@ -237,7 +243,7 @@ public final class SystemdJournal {
     }
 
     static func groupAdvice(_ path: String) -> String {
-        "no permission to read the system journal (\(path)); add the user running crier to the "
+        "no permission to read the journal (\(path)); add the user running crier to the "
             + "'systemd-journal' group (or 'adm'): usermod -aG systemd-journal USER"
     }
 }

@@ -24,7 +24,7 @@ public final class JournalFollower: @unchecked Sendable {
         self.config = config
         self.queue = queue
         source = config.directory.map { "journal:\($0)" } ?? "journal"
-        if config.directory == nil, let problem = SystemdJournal.permissionProblem() { throw SourceError(problem) }
+        if let problem = SystemdJournal.permissionProblem(directory: config.directory) { throw SourceError(problem) }
         journal = try SystemdJournal(location: config.directory.map { .directory($0) } ?? .system,
                                      units: config.units, matches: config.match)
         switch (config.start, checkpoint) {
