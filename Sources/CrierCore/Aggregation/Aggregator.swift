@@ -75,7 +75,7 @@ public struct Aggregator<Sample> {
     public var maxSamples: Int
 
     private var groups: [Fingerprint: GroupState] = [:]
-    private var timers = Heap<Timer>()
+    @usableFromInline var timers = Heap<Timer>()
     /// Groups changed or forgotten since the last `takeChanges()`: what the state store
     /// writes in the transaction that also moves the source checkpoint.
     private var changed: Set<Fingerprint> = []
@@ -103,13 +103,19 @@ public struct Aggregator<Sample> {
         public var expiryAt: Timestamp?
     }
 
-    struct Timer: Comparable {
-        enum Kind: Int { case flush = 0, expire = 1 }
-        var deadline: Timestamp
-        var fingerprint: Fingerprint
-        var kind: Kind
+    @usableFromInline struct Timer: Comparable {
+        @usableFromInline enum Kind: Int, Sendable { case flush = 0, expire = 1 }
+        @usableFromInline var deadline: Timestamp
+        @usableFromInline var fingerprint: Fingerprint
+        @usableFromInline var kind: Kind
 
-        static func < (a: Timer, b: Timer) -> Bool {
+        @usableFromInline init(deadline: Timestamp, fingerprint: Fingerprint, kind: Kind) {
+            self.deadline = deadline
+            self.fingerprint = fingerprint
+            self.kind = kind
+        }
+
+        @usableFromInline static func < (a: Timer, b: Timer) -> Bool {
             (a.deadline, a.fingerprint.value, a.kind.rawValue) < (b.deadline, b.fingerprint.value, b.kind.rawValue)
         }
     }
@@ -121,7 +127,9 @@ public struct Aggregator<Sample> {
     public var pendingCount: Int { groups.values.reduce(0) { $0 + $1.pendingCount } }
 
     /// The earliest time at which `advance` has something to do.
-    public var nextDeadline: Timestamp? { timers.min?.deadline }
+    /// Inlinable: the pipeline asks after every match, and across the module boundary an
+    /// unspecialised generic call costs more than the match.
+    @inlinable public var nextDeadline: Timestamp? { timers.min?.deadline }
 
     /// Records one occurrence of the group `fingerprint` that happened at `time`.
     /// - Parameters:

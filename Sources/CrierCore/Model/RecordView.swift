@@ -88,6 +88,9 @@ public struct RecordView {
     /// How many occurrences this record stands for: rsyslog's
     /// "message repeated 5 times: [ … ]" is one line but five events.
     public var repeats = 1
+    /// `_SYSTEMD_UNIT` of a journal record (its reader fills host, ident, pid and unit while
+    /// it walks the fields anyway, so lookups need no second pass).
+    public var unit = UnsafeRawBufferPointer(start: nil, count: 0)
 
     public init(line: Int, format: RecordFormat, timestamp: Timestamp?, message: UnsafeRawBufferPointer) {
         self.line = line
@@ -101,9 +104,12 @@ public struct RecordView {
     public func value(of name: FieldName) -> UnsafeRawBufferPointer? {
         switch name {
         case .message: return message
-        case .host where format == .text: return host.isEmpty ? nil : host
-        case .ident where format == .text: return ident.isEmpty ? nil : ident
-        case .pid where format == .text: return pid.isEmpty ? nil : pid
+        case .host where !host.isEmpty: return host
+        case .ident where !ident.isEmpty: return ident
+        case .pid where !pid.isEmpty: return pid
+        case .unit where !unit.isEmpty: return unit
+        case .host, .ident, .pid:
+            if format == .text { return nil }
         default: break
         }
         if fields.isEmpty { return nil }
@@ -111,6 +117,27 @@ public struct RecordView {
             if let v = field(key) { return v }
         }
         return nil
+    }
+
+    /// Notes a journal field that has a place of its own (message, host, ident, pid, unit,
+    /// the source's own timestamp), while a reader walks an entry's fields.
+    @inline(__always)
+    public mutating func takeJournalField(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        switch key.count {
+        case 7 where key.hasPrefix("MESSAGE"): message = value
+        case 9 where key.hasPrefix("_HOSTNAME"): host = value
+        case 17 where key.hasPrefix("SYSLOG_IDENTIFIER"): ident = value
+        case 4 where key.hasPrefix("_PID"): pid = value
+        case 13 where key.hasPrefix("_SYSTEMD_UNIT"): unit = value
+        case 26 where key.hasPrefix("_SOURCE_REALTIME_TIMESTAMP"):
+            var n: Int64 = 0
+            for d in value {
+                guard d >= 0x30 && d <= 0x39 else { return }
+                n = n &* 10 &+ Int64(d - 0x30)
+            }
+            if !value.isEmpty { timestamp = Timestamp(microseconds: n) }
+        default: break
+        }
     }
 
     /// A raw structured field by exact key.
@@ -125,18 +152,49 @@ public struct RecordView {
     }
 }
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+
+extension UnsafeRawBufferPointer {
+    /// Offset of the first `byte` at or after `start` (memchr: vectorised, unlike a loop).
+    @inline(__always)
+    public func firstOffset(of byte: UInt8, from start: Int = 0) -> Int? {
+        guard start < count, let base = baseAddress else { return nil }
+        guard let hit = memchr(base + start, Int32(byte), count - start) else { return nil }
+        return base.distance(to: UnsafeRawPointer(hit))
+    }
+}
+
 @inline(__always)
 func memcmpEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
     guard a.count == b.count else { return false }
     if a.count == 0 { return true }
-    return a.elementsEqual(b)
+    return memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
 }
 
 extension UnsafeRawBufferPointer {
     /// Decodes as UTF-8, replacing invalid bytes with U+FFFD; reports whether any were replaced.
     public func decodedString() -> (String, valid: Bool) {
+        // Log text is nearly always ASCII: check eight bytes at a time before validating.
+        if isASCII { return (String(decoding: self, as: UTF8.self), true) }
         if let s = String(validating: self, as: UTF8.self) { return (s, true) }
         return (String(decoding: self, as: UTF8.self), false)
+    }
+
+    var isASCII: Bool {
+        guard let base = baseAddress else { return true }
+        var i = 0
+        while i + 8 <= count {
+            if base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < count {
+            if base.load(fromByteOffset: i, as: UInt8.self) & 0x80 != 0 { return false }
+            i += 1
+        }
+        return true
     }
 
     public var lossyString: String { String(decoding: self, as: UTF8.self) }
@@ -145,8 +203,7 @@ extension UnsafeRawBufferPointer {
     public func hasPrefix(_ prefix: StaticString) -> Bool {
         let n = prefix.utf8CodeUnitCount
         guard count >= n else { return false }
-        return prefix.withUTF8Buffer { p in
-            UnsafeRawBufferPointer(rebasing: self[0..<n]).elementsEqual(UnsafeRawBufferPointer(p))
-        }
+        if n == 0 { return true }
+        return memcmp(baseAddress!, prefix.utf8Start, n) == 0
     }
 }

@@ -7,14 +7,18 @@ import Mustache
 public struct AlertTemplate: Sendable {
     public let source: String
     private let template: MustacheTemplate
-    /// Text and plain `{{name}}` tags only (most templates): rendered by direct lookup,
-    /// because swift-mustache resolves every name through dynamic casts and Mirror, which
-    /// costs more than the rest of a message. nil when sections or other tags are used.
+    /// Text, `{{name}}` and `{{#name}}…{{/name}}` / `{{^name}}…{{/name}}` over single values:
+    /// nearly every alert template. Rendered by direct lookup, because swift-mustache
+    /// resolves every name through dynamic casts and Mirror, which costs more than the rest
+    /// of a message. nil when the template needs the full engine.
     private let plainSegments: [Segment]?
 
-    enum Segment: Sendable {
+    indirect enum Segment: Sendable {
         case text(String)
         case variable(String)
+        /// `{{#name}}`: rendered when the name has a value (even an empty one, as in
+        /// swift-mustache); `{{^name}}` (inverted): when it has none.
+        case section(String, inverted: Bool, [Segment])
     }
 
     private static let pragma = "{{% CONTENT_TYPE: TEXT}}"
@@ -36,13 +40,19 @@ public struct AlertTemplate: Sendable {
     public func render(_ scope: TemplateScope) -> String {
         guard let plainSegments else { return template.render(scope) }
         var out = ""
-        for segment in plainSegments {
+        AlertTemplate.render(plainSegments, scope, into: &out)
+        return out
+    }
+
+    static func render(_ segments: [Segment], _ scope: TemplateScope, into out: inout String) {
+        for segment in segments {
             switch segment {
             case .text(let text): out += text
             case .variable(let name): out += scope.value(named: name) ?? ""
+            case .section(let name, let inverted, let inner):
+                if (scope.value(named: name) != nil) != inverted { render(inner, scope, into: &out) }
             }
         }
-        return out
     }
 
     static func explain(_ error: Error) -> String {
@@ -55,25 +65,44 @@ public struct AlertTemplate: Sendable {
         }
     }
 
-    /// Splits a template into text and `{{name}}` tags; nil if it has any other kind of tag
-    /// (sections, inverted sections, partials, comments, triple mustaches, delimiters).
+    /// Parses text, variables and sections; nil for anything else (partials, comments, triple
+    /// mustaches, delimiter changes), and for sections in multi-line templates, where
+    /// Mustache's standalone-line rules apply.
     static func plainSegments(_ source: String) -> [Segment]? {
-        var segments: [Segment] = []
+        var stack: [(name: String, inverted: Bool, segments: [Segment])] = [("", false, [])]
         var rest = source[...]
+        func add(_ segment: Segment) { stack[stack.count - 1].segments.append(segment) }
         while let open = rest.firstRange(of: "{{") {
-            if open.lowerBound > rest.startIndex { segments.append(.text(String(rest[..<open.lowerBound]))) }
+            if open.lowerBound > rest.startIndex { add(.text(String(rest[..<open.lowerBound]))) }
             let afterOpen = rest[open.upperBound...]
             guard let close = afterOpen.firstRange(of: "}}") else { return nil }
-            let name = afterOpen[..<close.lowerBound].trimmingSpaces
+            var tag = Substring(afterOpen[..<close.lowerBound].trimmingSpaces)
+            rest = afterOpen[close.upperBound...]
+            var kind: Character = " "
+            if let first = tag.first, first == "#" || first == "^" || first == "/" {
+                kind = first
+                tag = Substring(tag.dropFirst().trimmingSpaces)
+            }
+            let name = String(tag)
             guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" || $0 == "@" }) else {
                 return nil
             }
-            segments.append(.variable(name))
-            rest = afterOpen[close.upperBound...]
+            switch kind {
+            case "#", "^":
+                if source.contains("\n") { return nil }
+                stack.append((name, kind == "^", []))
+            case "/":
+                guard stack.count > 1, stack.last!.name == name else { return nil }
+                let done = stack.removeLast()
+                add(.section(done.name, inverted: done.inverted, done.segments))
+            default:
+                add(.variable(name))
+            }
         }
-        if !rest.isEmpty { segments.append(.text(String(rest))) }
-        return segments
+        if !rest.isEmpty { add(.text(String(rest))) }
+        return stack.count == 1 ? stack[0].segments : nil
     }
+
 }
 
 public struct TemplateError: Error, Hashable, Sendable, CustomStringConvertible {

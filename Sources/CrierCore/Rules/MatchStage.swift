@@ -90,9 +90,22 @@ public final class MatchStage {
 
     /// When the longest-waiting held record is due for release.
     public var nextHoldDeadline: Timestamp? {
+        if case .known(let deadline) = holdDeadline { return deadline }
         var earliest: Timestamp?
         for state in streams.values where earliest == nil || state.lastSeen < earliest! { earliest = state.lastSeen }
-        return earliest.map { $0 + holdTimeout }
+        let deadline = earliest.map { $0 + holdTimeout }
+        holdDeadline = .known(deadline)
+        return deadline
+    }
+
+    /// `nextHoldDeadline`, remembered until `streams` changes: the pipeline asks whenever
+    /// the clock moves, which is every record while anything is held.
+    private enum CachedDeadline { case unknown, known(Timestamp?) }
+    private var holdDeadline = CachedDeadline.unknown
+
+    private func setStream(_ key: UInt64, _ state: StreamState?) {
+        streams[key] = state
+        holdDeadline = .unknown
     }
 
     // MARK: - Per record
@@ -109,19 +122,19 @@ public final class MatchStage {
                         open.absorbHeldBlanks()
                         open.collector.append(view.message.lossyString)
                         open.lastSeen = now
-                        streams[key] = .traceback(open)
+                        setStream(key, .traceback(open))
                         return
                     case .heldBlank:
                         open.heldBlanks += 1
                         open.lastSeen = now
-                        streams[key] = .traceback(open)
+                        setStream(key, .traceback(open))
                         return
                     case .ended:
-                        streams[key] = nil
+                        setStream(key, nil)
                         finish(open, sink: sink)
                     }
                 case .owner(var held):
-                    streams[key] = nil
+                    setStream(key, nil)
                     if view.isSingleLineTracebackStart {
                         open(key: key, view: view, owner: held, now: now, sink: sink)
                         return
@@ -178,9 +191,9 @@ public final class MatchStage {
                                          firstLine: s.record.line, lastSeen: s.lastSeen)
                 open.classifier = s.classifier ?? TracebackLineClassifier()
                 open.heldBlanks = s.heldBlanks
-                streams[s.stream] = .traceback(open)
+                setStream(s.stream, .traceback(open))
             } else if let owner {
-                streams[s.stream] = .owner(owner)
+                setStream(s.stream, .owner(owner))
             }
         }
     }
@@ -189,6 +202,7 @@ public final class MatchStage {
     public func flush(sink: MatchSink) {
         let held = streams.values.sorted { $0.firstLine < $1.firstLine }
         streams.removeAll()
+        holdDeadline = .unknown
         for state in held { release(state, sink: sink) }
     }
 
@@ -196,7 +210,7 @@ public final class MatchStage {
     public func expireHeld(now: Timestamp, sink: MatchSink) {
         let due = streams.filter { now - $0.value.lastSeen >= holdTimeout }
         for (key, state) in due.sorted(by: { $0.value.firstLine < $1.value.firstLine }) {
-            streams[key] = nil
+            setStream(key, nil)
             release(state, sink: sink)
         }
     }
@@ -241,11 +255,11 @@ public final class MatchStage {
         if hits.contains(where: { $0.rule.multiline == .traceback }) && record.traceback == nil {
             let key = streamKey(view)
             if let previous = streams[key] {
-                streams[key] = nil
+                setStream(key, nil)
                 release(previous, sink: sink)
             }
             guardStreamLimit(sink: sink)
-            streams[key] = .owner(HeldRecord(record: record, hits: hits, lastSeen: now))
+            setStream(key, .owner(HeldRecord(record: record, hits: hits, lastSeen: now)))
             return
         }
         emit(record, hits: hits, sink: sink)
@@ -270,8 +284,8 @@ public final class MatchStage {
         collector.append(view.message.lossyString)
         let header = owner == nil ? materialize(view, traceback: nil) : nil
         guardStreamLimit(sink: sink)
-        streams[key] = .traceback(OpenTraceback(owner: owner, header: header, collector: collector,
-                                                firstLine: owner?.record.line ?? view.line, lastSeen: now))
+        setStream(key, .traceback(OpenTraceback(owner: owner, header: header, collector: collector,
+                                                firstLine: owner?.record.line ?? view.line, lastSeen: now)))
     }
 
     private func finish(_ open: OpenTraceback, sink: MatchSink) {
@@ -367,7 +381,14 @@ public final class MatchStage {
             fp.combine(view.ident)
             fp.separator()
             fp.combine(view.pid)
-        case .json, .journal:
+        case .journal:
+            fp.combine(view.unit)
+            fp.separator()
+            fp.combine(view.ident)
+            fp.separator()
+            fp.combine(view.pid)
+            fp.separator()
+        case .json:
             for name in [FieldName.unit, .ident, .pid] {
                 if let v = view.value(of: name) { fp.combine(v) }
                 fp.separator()
@@ -531,11 +552,10 @@ extension UnsafeRawBufferPointer {
     func firstTracebackMarker() -> Int? {
         if hasPrefix("Traceback (most recent call last):") { return 0 }
         var i = 0
-        while let nl = self[i...].firstIndex(of: 0x0A) {
+        while let nl = firstOffset(of: 0x0A, from: i) {
             let rest = UnsafeRawBufferPointer(rebasing: self[(nl + 1)...])
             if rest.hasPrefix("Traceback (most recent call last):") { return nl + 1 }
             i = nl + 1
-            if i >= count { break }
         }
         return nil
     }

@@ -134,9 +134,18 @@ public final class SystemdJournal {
     /// The current entry as a record view: every field, MESSAGE as the message (bytes, as
     /// stored), and the time the entry was created at its source when it says so.
     public func withCurrentEntry<R>(index: Int, _ body: (inout RecordView) throws -> R) rethrows -> R {
+        // Work on a local array: a class property would cost an exclusivity check per field.
+        var fields = self.fields
+        self.fields = []
+        defer {
+            fields.removeAll(keepingCapacity: true)
+            self.fields = fields
+        }
         fields.removeAll(keepingCapacity: true)
-        var message = UnsafeRawBufferPointer(start: nil, count: 0)
-        var sourceTime: Timestamp?
+        var realtime: UInt64 = 0
+        if let journal { sd_journal_get_realtime_usec(journal, &realtime) }
+        var view = RecordView(line: index, format: .journal, timestamp: Timestamp(microseconds: Int64(realtime)),
+                              message: UnsafeRawBufferPointer(start: nil, count: 0))
         if let journal {
             sd_journal_restart_data(journal)
             var data: UnsafeRawPointer?
@@ -144,31 +153,20 @@ public final class SystemdJournal {
             while sd_journal_enumerate_data(journal, &data, &length) > 0 {
                 guard let data else { continue }
                 let bytes = UnsafeRawBufferPointer(start: data, count: length)
-                guard let eq = bytes.firstIndex(of: 0x3D) else { continue }  // FIELD=value
+                // Field names are short: a plain scan beats a memchr call.
+                var eq = 0
+                while eq < length && bytes[eq] != 0x3D { eq += 1 }  // FIELD=value
+                guard eq < length else { continue }
                 let key = UnsafeRawBufferPointer(rebasing: bytes[..<eq])
                 let value = UnsafeRawBufferPointer(rebasing: bytes[(eq + 1)...])
                 fields.append(FieldEntry(key: key, value: value, kind: .string))
-                if key.count == 7 && key.hasPrefix("MESSAGE") { message = value }
-                if key.count == 26 && key.hasPrefix("_SOURCE_REALTIME_TIMESTAMP") { sourceTime = SystemdJournal.micros(value) }
+                view.takeJournalField(key: key, value: value)
             }
         }
-        var realtime: UInt64 = 0
-        if let journal { sd_journal_get_realtime_usec(journal, &realtime) }
         return try fields.withUnsafeBufferPointer { buffer in
-            var view = RecordView(line: index, format: .journal,
-                                  timestamp: sourceTime ?? Timestamp(microseconds: Int64(realtime)), message: message)
             view.fields = buffer
             return try body(&view)
         }
-    }
-
-    static func micros(_ digits: UnsafeRawBufferPointer) -> Timestamp? {
-        var n: Int64 = 0
-        for d in digits {
-            guard d >= 0x30 && d <= 0x39 else { return nil }
-            n = n &* 10 &+ Int64(d - 0x30)
-        }
-        return digits.isEmpty ? nil : Timestamp(microseconds: n)
     }
 
     // MARK: Waiting

@@ -53,17 +53,16 @@ public final class ChunkDecoder {
         batch.bytes.withUnsafeBytes { raw in
             for (index, entry) in batch.entries.enumerated() {
                 fieldScratch.removeAll(keepingCapacity: true)
-                var message = UnsafeRawBufferPointer(start: nil, count: 0)
+                var view = RecordView(line: index + 1, format: .journal, timestamp: Timestamp(microseconds: entry.timestamp),
+                                      message: UnsafeRawBufferPointer(start: nil, count: 0))
                 for i in entry.firstField..<(entry.firstField + entry.fieldCount) {
                     let f = batch.fields[i]
+                    let key = UnsafeRawBufferPointer(rebasing: raw[f.keyStart..<(f.keyStart + f.keyLength)])
                     let value = UnsafeRawBufferPointer(rebasing: raw[f.valueStart..<(f.valueStart + f.valueLength)])
-                    fieldScratch.append(FieldEntry(key: UnsafeRawBufferPointer(rebasing: raw[f.keyStart..<(f.keyStart + f.keyLength)]),
-                                                   value: value, kind: .string))
-                    if i == entry.messageField { message = value }
+                    fieldScratch.append(FieldEntry(key: key, value: value, kind: .string))
+                    view.takeJournalField(key: key, value: value)
                 }
                 fieldScratch.withUnsafeBufferPointer { fields in
-                    var view = RecordView(line: index + 1, format: .journal, timestamp: Timestamp(microseconds: entry.timestamp),
-                                          message: message)
                     view.fields = fields
                     body(&view)
                 }

@@ -69,8 +69,8 @@ public struct EntryBatch: Sendable {
     public struct Entry: Sendable {
         public var firstField: Int
         public var fieldCount: Int
+        /// The entry's realtime stamp (`_SOURCE_REALTIME_TIMESTAMP` among the fields wins).
         public var timestamp: Int64
-        public var messageField: Int?
     }
 
     public var bytes: [UInt8] = []
@@ -82,19 +82,15 @@ public struct EntryBatch: Sendable {
     /// Copies a journal entry's view (fields point into sd-journal's mapped files).
     public mutating func append(_ view: RecordView) {
         let first = fields.count
-        var messageField: Int?
         for field in view.fields {
             let keyStart = bytes.count
             bytes.append(contentsOf: field.key)
             let valueStart = bytes.count
             bytes.append(contentsOf: field.value)
-            if field.value.baseAddress == view.message.baseAddress && field.value.count == view.message.count {
-                messageField = fields.count
-            }
             fields.append(Field(keyStart: keyStart, keyLength: field.key.count, valueStart: valueStart,
                                 valueLength: field.value.count))
         }
         entries.append(Entry(firstField: first, fieldCount: fields.count - first,
-                             timestamp: view.timestamp?.microseconds ?? 0, messageField: messageField))
+                             timestamp: view.timestamp?.microseconds ?? 0))
     }
 }
