@@ -345,3 +345,15 @@ final class NotifySocket {
         #expect(r.stderr.contains("'systemd-journal' group"))
     }
 }
+
+@Suite struct EmbeddedDefaultCLITests {
+    @Test func crierAloneReadsPipedInputAndFlushesAtItsEnd() throws {
+        let dir = TempDirectory()
+        let input = dir.write("in.log", "Nov 23 10:00:00 h sshd[1]: Failed password for root from 10.9.8.7 port 22 ssh2\n")
+        let crier = try LiveProcess([], environment: ["CRIER_CONFIG": "", "STATE_DIRECTORY": "\(dir.path)/state"],
+                                    stdin: FileHandle(forReadingAtPath: input))
+        #expect(crier.finish() == 0, "\(crier.stderr)")
+        #expect(crier.stdout.contains("SSH login failures from 10.9.8.7"))
+        #expect(crier.stderr.contains("following standard input"))
+    }
+}

@@ -23,9 +23,27 @@ public enum LiveRuntime {
         return ".crier"
     }
 
-    /// Whether this machine has a journal to follow (the embedded default falls back to stdin).
+    /// Whether this machine has a journal to follow: journald runs, or journal files exist
+    /// (an empty /var/log/journal from the systemd package does not count).
     static var journalAvailable: Bool {
-        FileManager.default.fileExists(atPath: "/run/log/journal") || FileManager.default.fileExists(atPath: "/var/log/journal")
+        let fm = FileManager.default
+        if fm.fileExists(atPath: "/run/systemd/journal/socket") { return true }
+        for root in ["/var/log/journal", "/run/log/journal"] {
+            for machine in (try? fm.contentsOfDirectory(atPath: root)) ?? [] {
+                let files = (try? fm.contentsOfDirectory(atPath: "\(root)/\(machine)")) ?? []
+                if files.contains(where: { $0.hasSuffix(".journal") }) { return true }
+            }
+        }
+        return false
+    }
+
+    /// Standard input is a pipe or a file (`cmd | crier`, `crier < log`), not a terminal or
+    /// /dev/null: the user meant it as the input.
+    static var stdinIsData: Bool {
+        var st = stat()
+        guard fstat(0, &st) == 0 else { return false }
+        let kind = st.st_mode & S_IFMT
+        return kind == S_IFIFO || (kind == S_IFREG && st.st_size > 0)
     }
 
     public static func run(_ loaded: LoadedConfig, options: Options) async -> Int32 {
@@ -46,9 +64,13 @@ public enum LiveRuntime {
         var files: [FileFollower] = []
         var stdin: StdinFollower?
         var sources = loaded.config.sources
-        if loaded.origin == ConfigLoader.embeddedOrigin && !journalAvailable {
-            logger.notice("no systemd journal on this machine; reading standard input")
-            sources = [.stdin(format: .auto)]
+        if loaded.origin == ConfigLoader.embeddedOrigin {
+            if stdinIsData {
+                sources = [.stdin(format: .auto)]
+            } else if !journalAvailable {
+                logger.notice("no systemd journal on this machine; reading standard input")
+                sources = [.stdin(format: .auto)]
+            }
         }
         do {
             for source in sources {
