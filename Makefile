@@ -1,8 +1,10 @@
 # crier — `make demo` and `make test` each do everything on a fresh Debian 12 with Swift.
 SHELL := /bin/bash
 SWIFT ?= swift
-# Debian packages for the C libraries crier links (DESIGN §3) and the journal test tools.
-DEB_PACKAGES := libsystemd-dev libcurl4-openssl-dev libpcre2-dev libsimdjson-dev libsqlite3-dev pkg-config systemd-journal-remote
+# Debian packages for the C libraries crier links (DESIGN §3), and for the tests: journal
+# files (systemd-journal-remote), a TLS front for the loopback webhook server (socat, openssl)
+# and a look into the state database (sqlite3).
+DEB_PACKAGES := libsystemd-dev libcurl4-openssl-dev libpcre2-dev libsimdjson-dev libsqlite3-dev pkg-config systemd-journal-remote socat openssl sqlite3
 CRIER := .build/debug/crier
 
 .PHONY: all install-deps build demo test bench packs clean

@@ -29,6 +29,11 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
         .target(
             name: "CSimdJSON",
             linkerSettings: [.linkedLibrary("simdjson")]
@@ -44,7 +49,7 @@ let package = Package(
             ]
         ),
         .target(name: "CrierSources", dependencies: ["CrierCore", "CSimdJSON", "CSystemd"]),
-        .target(name: "CrierNotifiers", dependencies: ["CrierCore"]),
+        .target(name: "CrierNotifiers", dependencies: ["CrierCore", "CCurl"]),
         .target(name: "CrierStore", dependencies: ["CrierCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CrierRuntime",

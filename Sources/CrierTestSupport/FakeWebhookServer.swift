@@ -1,0 +1,258 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real HTTP/1.1 server on 127.0.0.1 for delivery tests, answering each request as a
+/// script says: a status with headers and body, a hang, a connection reset. It records every
+/// request with its arrival time. Keep-alive is supported (curl reuses connections).
+public final class FakeWebhookServer: @unchecked Sendable {
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        public var query: String
+        public var headers: [String: String]
+        public var body: [UInt8]
+        /// Monotonic arrival time, seconds.
+        public var receivedAt: Double
+        public var index: Int
+
+        public var bodyText: String { String(decoding: body, as: UTF8.self) }
+        public var json: Any? { try? JSONSerialization.jsonObject(with: Data(body)) }
+    }
+
+    public enum Reply: Sendable {
+        case respond(status: Int, headers: [(String, String)] = [], body: String = "")
+        /// No answer until `releaseHangs()` or until the client gives up.
+        case hang
+        /// Close the connection with a TCP reset, no answer.
+        case reset
+    }
+
+    public typealias Script = @Sendable (Request) -> Reply
+
+    public let port: Int
+    public var url: String { "http://127.0.0.1:\(port)" }
+    private let listener: Int32
+    private let script: Script
+    private let condition = NSCondition()
+    private var recorded: [Request] = []
+    private var hangsReleased = false
+    private var stopped = false
+
+    public init(script: @escaping Script) throws {
+        self.script = script
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.listener = listener
+        var yes: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(listener, 64) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        condition.lock()
+        let wasStopped = stopped
+        stopped = true
+        hangsReleased = true
+        condition.broadcast()
+        condition.unlock()
+        if !wasStopped {
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
+    }
+
+    public var requests: [Request] { condition.withLock { recorded } }
+
+    /// Waits until `count` requests have arrived (false after `timeout`, a guard only).
+    @discardableResult
+    public func waitForRequests(_ count: Int, timeout: Double = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while recorded.count < count {
+            if !condition.wait(until: deadline) { return false }
+        }
+        return true
+    }
+
+    public func releaseHangs() {
+        condition.withLock {
+            hangsReleased = true
+            condition.broadcast()
+        }
+    }
+
+    private func acceptLoop() {
+        while true {
+            let fd = accept(listener, nil, nil)
+            if fd < 0 {
+                if condition.withLock({ stopped }) { return }
+                continue
+            }
+            Thread.detachNewThread { [self] in serve(fd) }
+        }
+    }
+
+    private func serve(_ fd: Int32) {
+        var buffer: [UInt8] = []
+        defer { close(fd) }
+        while let request = readRequest(fd, &buffer) {
+            switch script(request) {
+            case .respond(let status, let headers, let body):
+                var text = "HTTP/1.1 \(status) \(FakeWebhookServer.reason(status))\r\n"
+                for (name, value) in headers { text += "\(name): \(value)\r\n" }
+                text += "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                let bytes = Array(text.utf8)
+                var sent = 0
+                while sent < bytes.count {
+                    let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    if n <= 0 { return }
+                    sent += n
+                }
+            case .hang:
+                condition.lock()
+                while !hangsReleased { condition.wait() }
+                condition.unlock()
+                return
+            case .reset:
+                var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                return
+            }
+        }
+    }
+
+    private func readRequest(_ fd: Int32, _ buffer: inout [UInt8]) -> Request? {
+        func fill() -> Bool {
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return false }
+            buffer.append(contentsOf: chunk[..<n])
+            return true
+        }
+        let separator: [UInt8] = [13, 10, 13, 10]
+        var headEnd: Int?
+        while headEnd == nil {
+            if let r = buffer.firstRange(of: separator) { headEnd = r.lowerBound } else if !fill() { return nil }
+        }
+        let head = String(decoding: buffer[..<headEnd!], as: UTF8.self)
+        var lines = head.components(separatedBy: "\r\n")
+        let requestLine = lines.removeFirst().split(separator: " ")
+        guard requestLine.count >= 2 else { return nil }
+        var headers: [String: String] = [:]
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        let bodyStart = headEnd! + 4
+        while buffer.count < bodyStart + length { if !fill() { return nil } }
+        let body = Array(buffer[bodyStart..<(bodyStart + length)])
+        buffer.removeFirst(bodyStart + length)
+        let target = String(requestLine[1])
+        let parts = target.split(separator: "?", maxSplits: 1)
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return condition.withLock {
+            let request = Request(method: String(requestLine[0]), path: String(parts[0]),
+                                  query: parts.count > 1 ? String(parts[1]) : "", headers: headers, body: body,
+                                  receivedAt: Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9, index: recorded.count)
+            recorded.append(request)
+            condition.broadcast()
+            return request
+        }
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 204: "No Content"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        default: "Status"
+        }
+    }
+}
+
+/// A TLS front for a loopback server: socat with a self-signed certificate made by openssl.
+public final class TLSFront {
+    public let port: Int
+    public let certificate: String
+    private let process: Process
+    private let directory: TempDirectory
+
+    public static var available: Bool {
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/socat") && FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
+    }
+
+    public init(forwardingTo plainPort: Int) throws {
+        directory = TempDirectory("crier-tls")
+        certificate = "\(directory.path)/cert.pem"
+        let key = "\(directory.path)/key.pem"
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+                             "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        openssl.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try openssl.run()
+        openssl.waitUntilExit()
+        // A free port: bind to 0, read it, release it for socat.
+        let probe = try FakeWebhookServer { _ in .reset }
+        port = probe.port
+        probe.stop()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/socat")
+        process.arguments = ["OPENSSL-LISTEN:\(port),bind=127.0.0.1,reuseaddr,fork,cert=\(certificate),key=\(key),verify=0",
+                             "TCP:127.0.0.1:\(plainPort)"]
+        process.arguments!.insert(contentsOf: ["-d", "-d"], at: 0)
+        let log = Pipe()
+        process.standardError = log
+        try process.run()
+        // Ready once socat says it listens (read from its log, no polling).
+        var text = ""
+        while !text.contains("listening on") {
+            let data = log.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        // Keep draining its log so it never blocks on a full pipe.
+        let handle = log.fileHandleForReading
+        Thread.detachNewThread { while !handle.availableData.isEmpty {} }
+    }
+
+    deinit {
+        // socat forks a child per connection and waits for them on SIGTERM: kill them all.
+        let parent = process.processIdentifier
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, Int32(fields[1]) == parent { kill(pid, SIGKILL) }
+        }
+        kill(parent, SIGKILL)
+        process.waitUntilExit()
+    }
+}
