@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C stays in these targets; each is imported by exactly one Swift file.
@@ -49,7 +50,7 @@ let package = Package(
             ]
         ),
         .target(name: "CrierSources", dependencies: ["CrierCore", "CSimdJSON", "CSystemd"]),
-        .target(name: "CrierNotifiers", dependencies: ["CrierCore", "CCurl"]),
+        .target(name: "CrierNotifiers", dependencies: ["CrierCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CrierStore", dependencies: ["CrierCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CrierRuntime",

@@ -55,11 +55,12 @@ public struct ConfigLoader {
     public func load(text: String, origin: String) throws(ConfigError) -> LoadedConfig {
         let diagnostics = ConfigDiagnostics(file: origin)
         guard let root = YAMLDocument.parse(text, diagnostics: diagnostics, expandsEnvironment: true,
-                                            environment: environment) else {
+                                            environment: environment, readFile: { path in
+                                                FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) }
+                                            }) else {
             throw ConfigError(diagnostics.issues)
         }
-        var config = CrierConfig.read(root)
-        resolveSecretFiles(&config, diagnostics: diagnostics)
+        let config = CrierConfig.read(root)
         return try assemble(config, origin: origin, diagnostics: diagnostics)
     }
 
@@ -84,19 +85,6 @@ public struct ConfigLoader {
         return LoadedConfig(config: config, origin: origin, packs: packs, rules: rules,
                             renderers: config.notifiers.map(Renderers.make), router: router,
                             warnings: diagnostics.issues.filter { $0.level == .warning })
-    }
-
-    /// `webhook_url_file`: the secret lives in a file (systemd credentials, Kubernetes secrets).
-    func resolveSecretFiles(_ config: inout CrierConfig, diagnostics: ConfigDiagnostics) {
-        for i in config.notifiers.indices {
-            guard let path = config.notifiers[i].extra["webhook_url_file"] else { continue }
-            guard let data = FileManager.default.contents(atPath: path),
-                  let text = String(data: data, encoding: .utf8) else {
-                diagnostics.error("notifiers[\(i)].webhook_url_file", "cannot read \(path)")
-                continue
-            }
-            config.notifiers[i].webhookURL = Secret(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
     }
 }
 

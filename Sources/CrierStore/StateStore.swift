@@ -21,6 +21,16 @@ import GRDB
 ///   rendered from. `status` is `pending`, `retrying`, `rate_limited`, `delivered` or `dead`.
 ///   Times are microseconds since the epoch.
 ///
+/// Version 2 (delivery):
+///
+/// * `outbox` gains `response_status`, `message_id` (what Discord called the message) and
+///   `merged_into` (the row a storm merge folded this one into; such rows have status `merged`).
+/// * `posted_message(notifier, fingerprint PK, message_id, episode_start, posted_at)`: the
+///   last message of each group per notifier, edited in place while its burst continues.
+/// * `notifier_state(notifier PK, kind, state JSON, updated_at)`: breaker, learned limits,
+///   blocks and a disabled reason (`NotifierState`), for the worker after a restart and for
+///   `crier status`.
+///
 /// The checkpoint, the group state, the held records and the new outbox rows of one batch
 /// of records are written in one transaction (`commit`), so after `kill -9` crier resumes
 /// from a state where every record before the checkpoint is fully accounted for.
@@ -101,6 +111,19 @@ public final class StateStore: Sendable {
                 """)
             try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('created_at', ?)",
                            arguments: [String(Int64(Date().timeIntervalSince1970 * 1_000_000))])
+        }
+        m.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN response_status INTEGER;
+                ALTER TABLE outbox ADD COLUMN message_id TEXT;
+                ALTER TABLE outbox ADD COLUMN merged_into INTEGER;
+                CREATE INDEX outbox_by_created ON outbox(created_at);
+                CREATE TABLE posted_message (notifier TEXT NOT NULL, fingerprint TEXT NOT NULL, message_id TEXT NOT NULL,
+                                             episode_start INTEGER NOT NULL, posted_at INTEGER NOT NULL,
+                                             PRIMARY KEY (notifier, fingerprint));
+                CREATE TABLE notifier_state (notifier TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL,
+                                             updated_at INTEGER NOT NULL);
+                """)
         }
         return m
     }

@@ -12,14 +12,18 @@ public struct ConfigNode {
     /// Expand `${VAR}` and `${VAR:-default}` in scalars (main config yes, pack files no).
     public let expandsEnvironment: Bool
     let environment: [String: String]
+    /// Reads files named in config (`*_file` secrets). Reading is the loader's business:
+    /// Core only asks.
+    public let readFile: @Sendable (String) -> String?
 
     public init(node: Node, path: String, diagnostics: ConfigDiagnostics, expandsEnvironment: Bool,
-                environment: [String: String]) {
+                environment: [String: String], readFile: @escaping @Sendable (String) -> String? = { _ in nil }) {
         self.node = node
         self.path = path
         self.diagnostics = diagnostics
         self.expandsEnvironment = expandsEnvironment
         self.environment = environment
+        self.readFile = readFile
     }
 
     /// 1-based line of the node in its file.
@@ -30,7 +34,7 @@ public struct ConfigNode {
 
     func child(_ node: Node, path: String) -> ConfigNode {
         ConfigNode(node: node, path: path, diagnostics: diagnostics, expandsEnvironment: expandsEnvironment,
-                   environment: environment)
+                   environment: environment, readFile: readFile)
     }
 
     /// `~`, `null` or an empty plain value: treated as absent, so the default applies.
@@ -273,14 +277,15 @@ public final class ConfigMap {
 /// Parses a YAML document into a `ConfigNode`, reporting a syntax error as an issue.
 public enum YAMLDocument {
     public static func parse(_ text: String, diagnostics: ConfigDiagnostics, expandsEnvironment: Bool,
-                             environment: [String: String]) -> ConfigNode? {
+                             environment: [String: String],
+                             readFile: @escaping @Sendable (String) -> String? = { _ in nil }) -> ConfigNode? {
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 diagnostics.error("", "the file is empty")
                 return nil
             }
             return ConfigNode(node: node, path: "", diagnostics: diagnostics, expandsEnvironment: expandsEnvironment,
-                              environment: environment)
+                              environment: environment, readFile: readFile)
         } catch let error as YamlError {
             diagnostics.error("", "invalid YAML: \(YAMLDocument.describe(error))", line: YAMLDocument.line(of: error))
             return nil

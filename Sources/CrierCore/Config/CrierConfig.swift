@@ -227,11 +227,20 @@ public struct NotifierConfig: Sendable {
         case discord, slack, webhook, email, alertmanager, console
     }
 
+    /// Discord: what a continuing burst does to the group's last message.
+    public enum UpdateMode: String, Sendable, CaseIterable {
+        /// PATCH the message with the new count (default: one message per episode, not a wall).
+        case edit
+        /// Post a new message each time.
+        case new
+    }
+
     public var name: String
     public var kind: Kind
-    /// Webhook URL (discord, slack, webhook), from `webhook_url` or `webhook_url_file`.
+    /// Webhook URL (discord, slack, webhook) or Alertmanager's base URL; from `webhook_url`
+    /// (`url`) or `webhook_url_file` (a systemd credential, a Kubernetes secret).
     public var webhookURL: Secret?
-    /// Slack: channel override (legacy webhooks only); Discord: ignored.
+    /// Slack: channel override (legacy webhooks only).
     public var channel: String?
     /// Display name override (Discord `username`, Slack `username`).
     public var username: String?
@@ -239,12 +248,41 @@ public struct NotifierConfig: Sendable {
     public var avatarURL: String?
     /// Slack `icon_emoji`.
     public var iconEmoji: String?
-    /// Discord: mention `@here` on critical alerts. Default true: critical means someone should look now.
+    /// Mention `@here` (Discord) / `<!here>` (Slack) on critical alerts. Default true:
+    /// critical means someone should look now.
     public var mentionOnCritical = true
-    /// Configured pacing; the server's own limits are learned on top (DESIGN §5).
+    /// Discord: default `edit`.
+    public var update = UpdateMode.edit
+    /// Configured pacing; the server's own limits are learned on top (DESIGN §5). Default
+    /// for Discord 5 per 2 s and 30 per minute, for Slack 1 per second (their documented or
+    /// observed limits), none otherwise.
     public var rateLimit: RateLimitConfig?
-    /// Keys kept for notifier types whose delivery lands later (webhook, email, alertmanager).
-    public var extra: [String: String] = [:]
+    /// Extra HTTP headers (generic webhook).
+    public var headers: [(String, String)] = []
+    /// HMAC-SHA256 key for the generic webhook's `X-Crier-Signature` (`secret` or `secret_file`).
+    public var signingSecret: Secret?
+    /// Trust this CA bundle instead of the system's (self-hosted endpoints).
+    public var caBundle: String?
+    /// Total request timeout. Default 10 s.
+    public var timeout: Duration = .seconds(10)
+    /// Connection timeout. Default 5 s.
+    public var connectTimeout: Duration = .seconds(5)
+    /// Retry a message until it is this old, then dead-letter it. Default 24 h.
+    public var maxAge: Duration = .seconds(86_400)
+    /// More pending messages than this and the queue folds (StormControl). Default 20.
+    public var stormThreshold = 20
+    /// E-mail: `smtp://host:587` (STARTTLS) or `smtps://host:465`.
+    public var smtpURL: Secret?
+    public var smtpUsername: String?
+    /// From `password` or `password_file`.
+    public var smtpPassword: Secret?
+    /// Require STARTTLS on smtp:// (default true: credentials never go in clear text).
+    public var startTLS = true
+    public var mailFrom: String?
+    public var mailTo: [String] = []
+    /// Per-recipient caps. Default 10 per minute and 60 per hour: an inbox is not a chat.
+    public var mailPerMinute = 10
+    public var mailPerHour = 60
     /// Where it was written, for cross-checks reported after reading.
     public var line: Int?
 
@@ -260,18 +298,14 @@ public struct NotifierConfig: Sendable {
         guard let kind = map.require("type")?.oneOf(Kind.self) else { return nil }
         var c = NotifierConfig(name: name, kind: kind)
         c.line = node.line
-        if let url = map.string("webhook_url") {
-            c.webhookURL = Secret(url)
-        }
-        if let path = map["webhook_url_file"] {
-            if c.webhookURL != nil { path.error("give webhook_url or webhook_url_file, not both") }
-            c.extra["webhook_url_file"] = path.string()
-        }
-        c.channel = map.string("channel")
-        c.username = map.string("username")
-        c.avatarURL = map.string("avatar_url") ?? map.string("icon_url")
-        c.iconEmoji = map.string("icon_emoji")
+        c.webhookURL = NotifierConfig.secret(map, value: kind == .alertmanager ? "url" : "webhook_url",
+                                             file: kind == .alertmanager ? "url_file" : "webhook_url_file")
         c.mentionOnCritical = map.bool("mention_on_critical") ?? true
+        c.caBundle = map.string("ca_bundle")
+        c.timeout = map.duration("timeout", allowZero: false) ?? c.timeout
+        c.connectTimeout = map.duration("connect_timeout", allowZero: false) ?? c.connectTimeout
+        c.maxAge = map.duration("max_age", allowZero: false) ?? c.maxAge
+        c.stormThreshold = map["storm_threshold"]?.int(min: 1) ?? c.stormThreshold
         if let rate = map["rate_limit"]?.map() {
             c.rateLimit = RateLimitConfig(
                 perSecond: rate["per_second"]?.double(min: 0.001), perMinute: rate["per_minute"]?.double(min: 0.001),
@@ -279,24 +313,66 @@ public struct NotifierConfig: Sendable {
             rate.finish()
         }
         switch kind {
-        case .discord, .slack, .webhook:
-            if c.webhookURL == nil && c.extra["webhook_url_file"] == nil {
-                map.node.diagnostics.error(map.path.isEmpty ? "webhook_url" : "\(map.path).webhook_url",
-                                           "is required for a \(kind.rawValue) notifier", line: map.node.line)
+        case .discord:
+            c.username = map.string("username")
+            c.avatarURL = map.string("avatar_url")
+            c.update = map["update"]?.oneOf(UpdateMode.self) ?? .edit
+        case .slack:
+            c.channel = map.string("channel")
+            c.username = map.string("username")
+            c.avatarURL = map.string("icon_url")
+            c.iconEmoji = map.string("icon_emoji")
+        case .webhook:
+            c.headers = map["headers"]?.map()?.pairs().compactMap { k, v in v.string().map { (k, $0) } } ?? []
+            c.signingSecret = NotifierConfig.secret(map, value: "secret", file: "secret_file")
+        case .email:
+            c.smtpURL = NotifierConfig.secret(map, value: "smtp_url", file: "smtp_url_file")
+            c.smtpUsername = map.string("username")
+            c.smtpPassword = NotifierConfig.secret(map, value: "password", file: "password_file")
+            c.startTLS = map.bool("starttls") ?? true
+            c.mailFrom = map.require("from")?.string()
+            c.mailTo = map.require("to")?.stringList() ?? []
+            if let limits = map["per_recipient"]?.map() {
+                c.mailPerMinute = limits["per_minute"]?.int(min: 1) ?? c.mailPerMinute
+                c.mailPerHour = limits["per_hour"]?.int(min: 1) ?? c.mailPerHour
+                limits.finish()
+            }
+            if c.smtpURL == nil { map.node.diagnostics.error(map.childPath("smtp_url"), "is required for an email notifier", line: map.node.line) }
+            if let url = c.smtpURL, !(url.exposedValue.hasPrefix("smtp://") || url.exposedValue.hasPrefix("smtps://")) {
+                map["smtp_url"]?.error("must start with smtp:// or smtps://")
+            }
+            if c.mailTo.isEmpty && map.has("to") { map["to"]?.error("needs at least one address") }
+        case .alertmanager, .console:
+            break
+        }
+        switch kind {
+        case .discord, .slack, .webhook, .alertmanager:
+            let key = kind == .alertmanager ? "url" : "webhook_url"
+            if c.webhookURL == nil {
+                map.node.diagnostics.error(map.childPath(key), "is required for a \(kind.rawValue) notifier", line: map.node.line)
             } else if let url = c.webhookURL, !(url.exposedValue.hasPrefix("https://") || url.exposedValue.hasPrefix("http://")) {
                 // The value itself is a secret: say what is wrong without echoing it.
-                map["webhook_url"]?.error("must start with https:// (got \(url.isEmpty ? "an empty value" : "a value that does not"))")
+                map[key]?.error("must start with https:// (got \(url.isEmpty ? "an empty value" : "a value that does not"))")
             }
-        case .email, .alertmanager:
-            // Their delivery lands with the delivery issue; keep their keys so the file stays valid.
-            for (key, value) in map.pairs() where !["name", "type"].contains(key) {
-                if let s = value.string() { c.extra[key] = s }
-            }
-            node.warning("\(kind.rawValue) notifiers are accepted but not delivered by this build")
-        case .console:
+        case .email, .console:
             break
         }
         return c
+    }
+
+    /// A secret given inline or in a file. The file's text is read when the config is loaded.
+    static func secret(_ map: ConfigMap, value key: String, file fileKey: String) -> Secret? {
+        let inline = map.string(key)
+        guard let fileNode = map[fileKey], let path = fileNode.string() else { return inline.map(Secret.init) }
+        if inline != nil { fileNode.error("give \(key) or \(fileKey), not both") }
+        guard let text = fileNode.readFile(path) else {
+            fileNode.error("cannot read \(path)")
+            return nil
+        }
+        // A trailing newline is how files end, not part of the secret.
+        var trimmed = Substring(text)
+        while let last = trimmed.last, last == "\n" || last == "\r" || last == " " { trimmed = trimmed.dropLast() }
+        return Secret(String(trimmed))
     }
 }
 

@@ -132,7 +132,7 @@ extension Duration {
 
 extension Int64 {
     /// Division rounding toward negative infinity, so times before 1970 split correctly.
-    @inlinable func floorDivided(by d: Int64) -> Int64 {
+    @inlinable public func floorDivided(by d: Int64) -> Int64 {
         let q = self / d
         return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
     }

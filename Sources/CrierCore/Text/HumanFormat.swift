@@ -46,6 +46,8 @@ public enum BatchSummary {
     /// How many occurrences this message stands for, or nil for a single one.
     /// `…and 9,999 more in 1 s` for a first message; `2,317 more in 5 min (10,000 since 10:15 UTC)` later.
     public static func countLine(_ batch: AlertBatch) -> String? {
+        // A storm summary lists its groups with their counts in the body.
+        if batch.rule == StormControl.summaryRule { return nil }
         switch batch.reason {
         case .first:
             guard batch.count > 1 else { return nil }

@@ -21,14 +21,20 @@ public protocol BatchRenderer: Sendable {
 }
 
 public enum Renderers {
-    /// The renderer for a configured notifier. Types whose delivery lands later render the
-    /// generic JSON shape so replay still shows what they would carry.
-    public static func make(_ config: NotifierConfig) -> any BatchRenderer {
+    /// The renderer for a configured notifier (what replay shows and the outbox stores).
+    public static func make(_ config: NotifierConfig) -> any BatchRenderer { Notifiers.make(config) }
+}
+
+public enum Notifiers {
+    /// The notifier for a config entry.
+    public static func make(_ config: NotifierConfig) -> any Notifier {
         switch config.kind {
-        case .discord: DiscordRenderer(config: config)
-        case .slack: SlackRenderer(config: config)
-        case .console: ConsoleRenderer(name: config.name)
-        case .webhook, .email, .alertmanager: GenericJSONRenderer(name: config.name, kind: config.kind)
+        case .discord: DiscordNotifier(config: config)
+        case .slack: SlackNotifier(config: config)
+        case .console: ConsoleNotifier(config: config)
+        case .webhook: WebhookNotifier(config: config)
+        case .email: EmailNotifier(config: config)
+        case .alertmanager: AlertmanagerNotifier(config: config)
         }
     }
 }

@@ -111,11 +111,12 @@ public enum LiveRuntime {
             return 1
         }
         let sourcesService = SourcesService(journals: journals, files: files, stdin: stdin, queue: queue, logger: logger)
-        let consoleNames = loaded.config.notifiers.filter { $0.kind == .console }.map(\.name)
-        let console = ConsoleDeliveryService(store: store, notifiers: consoleNames, wakeup: wakeup, logger: logger)
-        let others = loaded.config.notifiers.filter { $0.kind != .console }.map(\.name)
-        if !others.isEmpty {
-            logger.warning("delivery to \(others.joined(separator: ", ")) is not in this build: their messages wait in the outbox (\(store.path))")
+        let delivery: DeliveryService
+        do {
+            delivery = try DeliveryService(loaded: loaded, store: store, wakeup: wakeup, logger: logger)
+        } catch {
+            Commands.printError(error.message)
+            return 1
         }
         let status = "following \(sourcesService.summary); \(loaded.rules.rules.count) rules; state \(store.path)"
         let readiness = Readiness(parts: 2) { [logger] in
@@ -127,7 +128,7 @@ public enum LiveRuntime {
 
         let group = ServiceGroup(configuration: .init(
             services: [
-                .init(service: console),
+                .init(service: delivery),
                 .init(service: pipeline),
                 .init(service: sourcesService, successTerminationBehavior: .gracefullyShutdownGroup),
             ],

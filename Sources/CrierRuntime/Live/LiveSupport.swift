@@ -42,15 +42,11 @@ final class DeadlineTimer: Sendable {
 
 /// Tells the delivery workers that new outbox rows were committed.
 final class DeliveryWakeup: Sendable {
-    let wakes: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
+    private let listener = Mutex<(@Sendable () -> Void)?>(nil)
 
-    init() {
-        (wakes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-    }
+    func listen(_ body: @escaping @Sendable () -> Void) { listener.withLock { $0 = body } }
 
-    func wake() { continuation.yield() }
-    func finish() { continuation.finish() }
+    func wake() { listener.withLock { $0 }?() }
 }
 
 /// Ready once every part says so (followers positioned, pipeline state restored and saved):

@@ -1,0 +1,114 @@
+import CrierCore
+
+/// What a delivery worker sends for one outbox row.
+public enum DeliveryRequest: Sendable {
+    case http(HTTPRequest)
+    case mail(MailRequest)
+    /// Text for the console (standard output).
+    case console(String)
+}
+
+/// A notifier's reading of an attempt: what to do, what the server said about its limits,
+/// and a short description for history (`last_error`), never containing the URL.
+public struct Classified: Equatable, Sendable {
+    public var outcome: DeliveryOutcome
+    public var learned: LearnedLimit?
+    public var detail: String
+    public var status: Int?
+
+    public init(_ outcome: DeliveryOutcome, learned: LearnedLimit? = nil, detail: String = "", status: Int? = nil) {
+        self.outcome = outcome
+        self.learned = learned
+        self.detail = detail
+        self.status = status
+    }
+}
+
+/// A notifier (DESIGN §5): render (from `BatchRenderer`), build the request, classify the
+/// answer. Pure: the worker does the sending, waiting and bookkeeping, once for all kinds.
+public protocol Notifier: BatchRenderer {
+    var config: NotifierConfig { get }
+    /// Pacing when `rate_limit` is not configured.
+    var defaultLimits: [SendRateLimiter.Window] { get }
+    /// The request for a rendered payload; `editing` names a message to update in place.
+    func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest
+    func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified
+}
+
+extension Notifier {
+    public var defaultLimits: [SendRateLimiter.Window] { [] }
+
+    /// The generic reading of an HTTP answer: 2xx delivered, 429 and 5xx later, the
+    /// webhook's own errors (401/403/404/410) disable it, other 4xx are the payload's fault.
+    public func classifyHTTP(_ result: Result<HTTPResponse, TransportFailure>) -> Classified {
+        switch result {
+        case .failure(let failure):
+            return Classified(.retry(FailureReason(transport: failure), after: nil), detail: "\(failure)")
+        case .success(let r):
+            let detail = "HTTP \(r.status)\(r.body.isEmpty ? "" : ": \(NotifierText.excerpt(r.bodyText))")"
+            let retryAfter = r.headers["retry-after"].flatMap(NotifierText.seconds)
+            switch r.status {
+            case 200..<300: return Classified(.delivered(messageID: nil), detail: "HTTP \(r.status)", status: r.status)
+            case 429: return Classified(.rateLimited(after: retryAfter ?? .seconds(5), global: false), detail: detail, status: 429)
+            case 408, 500..<600: return Classified(.retry(r.status == 408 ? .timeout : .serverError, after: retryAfter),
+                                                   detail: detail, status: r.status)
+            case 401: return Classified(.permanent(.unauthorized, disablesNotifier: true), detail: detail, status: 401)
+            case 403: return Classified(.permanent(.forbidden, disablesNotifier: true), detail: detail, status: 403)
+            case 404: return Classified(.permanent(.unknownWebhook, disablesNotifier: true), detail: detail, status: 404)
+            case 410: return Classified(.permanent(.gone, disablesNotifier: true), detail: detail, status: 410)
+            case 413: return Classified(.permanent(.tooLarge, disablesNotifier: false), detail: detail, status: 413)
+            case 400..<500: return Classified(.permanent(.badPayload, disablesNotifier: false), detail: detail, status: r.status)
+            default: return Classified(.permanent(.unexpectedStatus, disablesNotifier: false), detail: detail, status: r.status)
+            }
+        }
+    }
+}
+
+extension FailureReason {
+    public init(transport failure: TransportFailure) {
+        switch failure {
+        case .timeout: self = .timeout
+        case .connect: self = .connect
+        case .tls: self = .tls
+        case .resolve: self = .resolve
+        case .network: self = .network
+        }
+    }
+}
+
+enum NotifierText {
+    /// A response body for history: one line, at most 200 characters.
+    static func excerpt(_ body: String) -> String {
+        let line = body.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+        return line.count > 200 ? String(line.prefix(200)) + "…" : line
+    }
+
+    /// `Retry-After` in seconds (fractions allowed); HTTP dates are not used by webhooks.
+    static func seconds(_ text: String) -> Duration? {
+        guard let v = Double(text.trimmingCharacters(in: " ")), v >= 0, v.isFinite else { return nil }
+        return .microseconds(Int64((v * 1_000_000).rounded(.up)))
+    }
+}
+
+/// The console: prints the text payload. Never fails.
+public struct ConsoleNotifier: Notifier {
+    public let config: NotifierConfig
+    private let renderer: ConsoleRenderer
+    public var name: String { config.name }
+    public var kind: NotifierConfig.Kind { .console }
+
+    public init(config: NotifierConfig) {
+        self.config = config
+        renderer = ConsoleRenderer(name: config.name)
+    }
+
+    public func render(_ batch: AlertBatch) -> RenderedPayload { renderer.render(batch) }
+
+    public func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest {
+        .console(JSONText.stringField("text", in: payload) ?? payload)
+    }
+
+    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
+        Classified(.delivered(messageID: nil), detail: "printed")
+    }
+}

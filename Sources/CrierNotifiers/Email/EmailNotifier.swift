@@ -1,0 +1,131 @@
+import CrierCore
+
+/// E-mail through SMTP (libcurl): STARTTLS on smtp:// unless turned off, implicit TLS on
+/// smtps://, credentials from config or a secret file, a text and an HTML part.
+public struct EmailNotifier: Notifier {
+    public let config: NotifierConfig
+    public var name: String { config.name }
+    public var kind: NotifierConfig.Kind { .email }
+
+    public init(config: NotifierConfig) { self.config = config }
+
+    /// Per recipient: `per_recipient` (default 10 a minute, 60 an hour); every message goes
+    /// to every recipient, so the limits apply to the notifier as a whole.
+    public var defaultLimits: [SendRateLimiter.Window] {
+        [.init(count: config.mailPerMinute, length: .seconds(60)), .init(count: config.mailPerHour, length: .seconds(3600))]
+    }
+
+    public func render(_ batch: AlertBatch) -> RenderedPayload {
+        let subject = "[\(batch.severity.rawValue.uppercased())] \(BatchSummary.headline(batch))"
+        let text = ConsoleRenderer.text(batch)
+        var html = "<html><body><h2>\(EmailNotifier.escape(BatchSummary.headline(batch)))</h2>"
+        if let lead = batch.lead {
+            html += "<p>\(EmailNotifier.escape(lead.body).replacingOccurrences(of: "\n", with: "<br>"))</p>"
+            if let line = BatchSummary.countLine(batch) { html += "<p><b>\(EmailNotifier.escape(line))</b></p>" }
+            if !lead.fields.isEmpty {
+                html += "<table>" + lead.fields.map { "<tr><th align=left>\(EmailNotifier.escape($0.name))</th><td>\(EmailNotifier.escape($0.value))</td></tr>" }.joined() + "</table>"
+            }
+            if let tb = lead.traceback { html += "<pre>\(EmailNotifier.escape(tb.text))</pre>" }
+            if let link = lead.link { html += "<p><a href=\"\(EmailNotifier.escape(link))\">Open</a></p>" }
+        }
+        html += "<p style=\"color:#888\">crier · \(EmailNotifier.escape(batch.rule)) · \(batch.reason.rawValue)</p></body></html>"
+        return RenderedPayload(body: ["subject": .string(String(subject.prefix(200))), "text": .string(text), "html": .string(html)])
+    }
+
+    public func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest {
+        let object = JSONText.object(payload) ?? [:]
+        let subject = (object["subject"] as? String) ?? "crier alert"
+        let text = (object["text"] as? String) ?? ""
+        let html = (object["html"] as? String) ?? ""
+        let boundary = "crier-\(now.microseconds)"
+        let from = config.mailFrom ?? "crier@localhost"
+        var lines = [
+            "From: \(from)",
+            "To: \(config.mailTo.joined(separator: ", "))",
+            "Subject: \(EmailNotifier.encodedHeader(subject))",
+            "Date: \(EmailNotifier.rfc5322Date(now))",
+            "MIME-Version: 1.0",
+            "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
+            "",
+            "--\(boundary)",
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: 8bit",
+            "",
+        ]
+        lines += EmailNotifier.dotSafe(text)
+        lines += ["--\(boundary)", "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: 8bit", ""]
+        lines += EmailNotifier.dotSafe(html)
+        lines += ["--\(boundary)--", ""]
+        let message = Array(lines.joined(separator: "\r\n").utf8)
+        var mail = MailRequest(server: config.smtpURL ?? Secret(""), username: config.smtpUsername, password: config.smtpPassword,
+                               startTLS: config.startTLS, from: from, recipients: config.mailTo, message: message)
+        mail.timeout = max(config.timeout, .seconds(30))
+        return .mail(mail)
+    }
+
+    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
+        classifyHTTP(result)
+    }
+
+    /// An SMTP attempt: a refused login disables the notifier, refused recipients or a
+    /// refused message are the message's fault, anything else is tried again.
+    public func classifyMail(_ result: Result<Void, TransportFailure>) -> Classified {
+        switch result {
+        case .success: return Classified(.delivered(messageID: nil), detail: "accepted by the SMTP server")
+        case .failure(let failure):
+            let text = failure.description.lowercased()
+            if text.contains("login denied") || text.contains("authentication") {
+                return Classified(.permanent(.unauthorized, disablesNotifier: true), detail: failure.description)
+            }
+            if text.contains("rcpt") || text.contains("recipient") || text.contains("mail from") {
+                return Classified(.permanent(.mailRejected, disablesNotifier: false), detail: failure.description)
+            }
+            return Classified(.retry(FailureReason(transport: failure), after: nil), detail: failure.description)
+        }
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for ch in s {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// Lines of a body, with a leading "." doubled (SMTP transparency, RFC 5321 §4.5.2).
+    static func dotSafe(_ text: String) -> [String] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix(".") ? "." + $0 : String($0) }
+    }
+
+    /// RFC 2047 encoded word for a non-ASCII subject.
+    static func encodedHeader(_ s: String) -> String {
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        let bytes = Array(s.utf8)
+        var out = ""
+        var i = 0
+        while i < bytes.count {
+            let chunk = bytes[i..<min(i + 3, bytes.count)]
+            var n = 0
+            for (k, b) in chunk.enumerated() { n |= Int(b) << (16 - 8 * k) }
+            for k in 0..<4 { out.append(k <= chunk.count ? alphabet[(n >> (18 - 6 * k)) & 63] : "=") }
+            i += 3
+        }
+        return "=?UTF-8?B?\(out)?="
+    }
+
+    static func rfc5322Date(_ t: Timestamp) -> String {
+        let c = t.civil
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let weekday = days[CivilDate.weekday(daysSinceEpoch: Int(t.seconds.floorDivided(by: 86_400)))]
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(weekday), \(c.day) \(months[c.month - 1]) \(c.year) \(two(c.hour)):\(two(c.minute)):\(two(c.second)) +0000"
+    }
+}

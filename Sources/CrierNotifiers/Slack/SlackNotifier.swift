@@ -1,0 +1,42 @@
+import CrierCore
+
+/// Slack incoming webhooks: success is `200 ok`, errors are short plain-text strings, and
+/// 429 carries `Retry-After` in whole seconds (WEBHOOK_APIS.md §2.5–2.6).
+public struct SlackNotifier: Notifier {
+    public let config: NotifierConfig
+    private let renderer: SlackRenderer
+    public var name: String { config.name }
+    public var kind: NotifierConfig.Kind { .slack }
+
+    public init(config: NotifierConfig) {
+        self.config = config
+        renderer = SlackRenderer(config: config)
+    }
+
+    /// About one message per second per webhook.
+    public var defaultLimits: [SendRateLimiter.Window] { [.init(count: 1, length: .seconds(1))] }
+
+    public func render(_ batch: AlertBatch) -> RenderedPayload { renderer.render(batch) }
+
+    public func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest {
+        var request = HTTPRequest(url: config.webhookURL ?? Secret(""), headers: [("Content-Type", "application/json")],
+                                  body: Array(payload.utf8))
+        request.timeout = config.timeout
+        request.connectTimeout = config.connectTimeout
+        return .http(request)
+    }
+
+    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
+        var classified = classifyHTTP(result)
+        guard case .success(let r) = result else { return classified }
+        let error = r.bodyText.trimmingCharacters(in: " \n\r\t")
+        if r.status == 429 {
+            // Decide on the status and Retry-After only: the body's shape has changed over time.
+            classified.outcome = .rateLimited(after: r.headers["retry-after"].flatMap(NotifierText.seconds) ?? .seconds(1),
+                                              global: false)
+        } else if r.status == 400 || r.status == 403 || r.status == 404 || r.status == 410 {
+            classified.detail = "HTTP \(r.status): \(NotifierText.excerpt(error))"
+        }
+        return classified
+    }
+}
