@@ -19,11 +19,6 @@ public enum Commands {
     }
 
     public static func replay(_ options: ReplayOptions, configPath: String?, send: Bool) -> Int32 {
-        if send {
-            printError("replay --send needs the delivery workers, which this build does not have yet; "
-                       + "run without --send to see what would be sent")
-            return 1
-        }
         let loader = ConfigLoader()
         let loaded: LoadedConfig
         do {
@@ -32,8 +27,14 @@ public enum Commands {
             printIssues(error, heading: "configuration \(loader.resolvePath(configPath) ?? ConfigLoader.embeddedOrigin)")
             return 1
         }
-        let summary = ReplayRunner(options: options, loaded: loaded).run()
+        let runner = ReplayRunner(options: options, loaded: loaded)
+        if send { runner.collected = [] }
+        let summary = runner.run()
         for error in summary.inputErrors { printError(error) }
+        if send, let messages = runner.collected {
+            let delivered = ReplaySender.deliver(messages, loaded: loaded)
+            if delivered != 0 { return delivered }
+        }
         return summary.inputErrors.isEmpty ? 0 : 1
     }
 

@@ -120,7 +120,11 @@ public final class ReplayRunner: PipelineOutput {
         missedLines.append((currentInput, view.line, view.message.lossyString))
     }
 
+    /// Every message, kept for `--send` (nil when not sending).
+    public var collected: [OutgoingMessage]?
+
     public func message(_ message: OutgoingMessage) {
+        collected?.append(message)
         switch options.output {
         case .jsonl: out.line(ReplayReport.notificationJSON(message))
         case .text: heldMessages.append(ReplayReport.messageText(message))

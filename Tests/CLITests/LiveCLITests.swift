@@ -357,3 +357,87 @@ final class NotifySocket {
         #expect(crier.stderr.contains("following standard input"))
     }
 }
+
+@Suite struct DeliveryCLITests {
+    /// Issue acceptance: a 10,000-alert storm over 50 groups into one Discord webhook that
+    /// allows 5 requests per 2 s and 30 per minute.
+    @Test func aStormIsDeliveredWithinTheLimitsAndEveryGroupShows() throws {
+        let discord = try DiscordEmulator()
+        let dir = TempDirectory()
+        var log = ""
+        let base = Date(timeIntervalSince1970: 1_795_428_000)
+        for i in 0..<10_000 {
+            let stamp = isoFormatter.string(from: base.addingTimeInterval(Double(i) * 0.06))
+            log += "\(stamp) w celery[9]: Task app.tasks.job\(i % 50)[\(i)] raised unexpected: TimeoutError('t')\n"
+        }
+        let input = dir.write("storm.log", log)
+        let cfg = dir.write("crier.yaml", """
+            state_dir: \(dir.path)/state
+            packs: [celery]
+            notifiers:
+              - {name: discord, type: discord, webhook_url: "\(discord.url)"}
+
+            """)
+        let r = try CLI.run(["replay", "--send", "--config", cfg, input])
+        #expect(r.status == 0, "\(r.stderr)")
+        let seen = discord.snapshot
+        #expect(seen.rateLimited == 0, "no request inside a full window")
+        #expect(seen.invalid == 0, "no payload Discord would refuse")
+        #expect(!seen.accepted.isEmpty && seen.accepted.count <= 10, "\(seen.accepted.count) messages")
+        let text = seen.accepted.joined()
+        let missing = (0..<50).filter { !text.contains("app.tasks.job\($0) ") }
+        #expect(missing.isEmpty, "groups not represented: \(missing)")
+        #expect(text.contains("10,000 alerts in 50 groups"))
+        let db = "\(dir.path)/state/crier.db"
+        #expect(sqlite(db, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'retrying', 'rate_limited')") == "0")
+        #expect(r.stdout.contains("discord: delivered"))
+    }
+
+    /// kill -9 while a request is in flight: after a restart everything is delivered, and
+    /// at most that one request is repeated.
+    @Test(.enabled(if: haveSQLite)) func sigkillDuringDeliveryLosesNothing() throws {
+        let hanging = ManagedAtomicFlag()
+        let server = try FakeWebhookServer { r in hanging.isSet ? .respond(status: 204) : .hang }
+        defer { server.releaseHangs() }
+        let dir = TempDirectory()
+        let log = dir.write("logs/app.log", "")
+        let cfg = dir.write("crier.yaml", """
+            state_dir: \(dir.path)/state
+            sources: [{type: file, paths: ["\(log)"]}]
+            defaults: {group_wait: 0s}
+            notifiers:
+              - {name: hook, type: webhook, webhook_url: "\(server.url)/in", timeout: 60s}
+
+            """)
+        let first = try LiveProcess(["run", "--config", cfg])
+        #expect(first.waitUntilRunning())
+        var text = ""
+        for i in 0..<5 { text += "\(isoNow()) w sshd[\(i)]: Failed password for root from 192.0.2.\(i) port 22 ssh2\n" }
+        let h = FileHandle(forWritingAtPath: log)!
+        h.seekToEndOfFile()
+        h.write(Data(text.utf8))
+        #expect(server.waitForRequests(1), "the first request is in flight")
+        first.kill9()
+        _ = first.finish()
+        hanging.set()
+        server.releaseHangs()
+        let db = "\(dir.path)/state/crier.db"
+        #expect(sqlite(db, "SELECT COUNT(*) FROM outbox") == "5")
+        let second = try LiveProcess(["run", "--config", cfg])
+        #expect(second.waitUntilRunning())
+        #expect(server.waitForRequests(6))
+        #expect(second.terminate() == 0)
+        #expect(sqlite(db, "SELECT COUNT(*) FROM outbox WHERE status = 'delivered'") == "5")
+        let bodies = server.requests.map(\.bodyText)
+        #expect(Set(bodies).count == 5, "every message arrived")
+        #expect(bodies.count == 6, "only the request in flight was repeated")
+    }
+}
+
+/// A flag set once, read from the server's threads.
+final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}

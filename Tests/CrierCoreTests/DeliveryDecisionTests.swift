@@ -107,7 +107,7 @@ import Testing
         #expect(s.count == (1...60).reduce(0, +))
         #expect(s.severity == .critical)
         #expect(s.alerts[0].title == "1,830 alerts in 40 groups")
-        #expect(s.alerts[0].body.split(separator: "\n").count == 26)  // 25 largest + "…and more"
+        #expect(s.alerts[0].body.split(separator: "\n").count == 40)  // every group by name
         #expect(plan[0].sources.count == 60)
     }
 }

@@ -50,7 +50,8 @@ public enum StormControl {
     public static func summary(_ groups: [AlertBatch]) -> AlertBatch {
         let total = groups.reduce(0) { $0 + $1.count }
         let sorted = groups.sorted { $0.count > $1.count }
-        let shown = sorted.prefix(25)
+        // Up to 60 groups by name (fits a Discord description); beyond that, a count.
+        let shown = sorted.prefix(60)
         var lines = shown.map { "\(HumanFormat.count($0.count))× \(BatchSummary.headline($0))" }
         if sorted.count > shown.count {
             let rest = sorted.dropFirst(shown.count)

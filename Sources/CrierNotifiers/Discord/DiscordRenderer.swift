@@ -48,7 +48,8 @@ public struct DiscordRenderer: BatchRenderer {
         }
 
         var footer = "crier · \(batch.rule) · \(batch.reason.rawValue)"
-        if batch.suppressed > 0 { footer += " · \(HumanFormat.count(batch.suppressed)) not shown" }
+        let isSummary = batch.rule == StormControl.summaryRule
+        if batch.suppressed > 0 && !isSummary { footer += " · \(HumanFormat.count(batch.suppressed)) not shown" }
         footer = fit(footer, Limit.footer, "embeds[0].footer.text")
 
         // Description gets what is left of the 6000 total, up to its own 4096.
@@ -102,7 +103,9 @@ public struct DiscordRenderer: BatchRenderer {
             parts.append(out)
             used += TextLimit.length(out) + 2
         }
-        if let body = batch.lead?.body { add(DiscordRenderer.escape(body), max: 1500, "body") }
+        // A storm summary's body is its list of groups: it gets the whole description.
+        let bodyLimit = batch.rule == StormControl.summaryRule ? Limit.description : 1500
+        if let body = batch.lead?.body { add(DiscordRenderer.escape(body), max: bodyLimit, "body") }
         if let countLine = BatchSummary.countLine(batch) { add("**\(countLine)**", max: 300, "count") }
         let others = BatchSummary.otherExamples(batch).map { "• " + DiscordRenderer.escape(oneLine($0)) }
         if !others.isEmpty { add(others.joined(separator: "\n"), max: 600, "examples") }

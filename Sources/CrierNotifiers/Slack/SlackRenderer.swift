@@ -80,7 +80,9 @@ public struct SlackRenderer: BatchRenderer {
 
         // Context: rule, reason, host, and the first-seen time in the reader's own zone.
         var context = ["*\(batch.severity.rawValue)*", "`\(batch.rule)`", batch.reason.rawValue]
-        if batch.suppressed > 0 { context.append("\(HumanFormat.count(batch.suppressed)) not shown") }
+        if batch.suppressed > 0 && batch.rule != StormControl.summaryRule {
+            context.append("\(HumanFormat.count(batch.suppressed)) not shown")
+        }
         let epoch = batch.firstSeen.seconds
         context.append("first seen <!date^\(epoch)^{date_short_pretty} {time}|\(batch.firstSeen.shortUTC) UTC>")
         blocks.append(["type": "context",

@@ -32,7 +32,8 @@ final class DeliveryWorker: @unchecked Sendable {
     private let console: OutputWriter?
     private var state: NotifierState
     private var limiter: SendRateLimiter
-    private var retry = RetryPolicy()
+    /// Back-off (tests shorten it).
+    var retry = RetryPolicy()
     private let condition = NSCondition()
     private var wakeRequested = false
     private var stopRequested = false
@@ -42,6 +43,14 @@ final class DeliveryWorker: @unchecked Sendable {
     var historyRetention: Duration = .seconds(7 * 86_400)
     /// Called after each attempt (tests wait on it).
     var onAttempt: @Sendable (Int64, DeliveryOutcome) -> Void = { _, _ in }
+
+    /// Replaces the breaker's settings (tests shorten them).
+    func setBreaker(_ breaker: CircuitBreaker) { state.breaker = breaker }
+
+    var currentState: NotifierState { state }
+
+    /// Thread-safe read of the disable reason (the worker's thread writes it).
+    var currentStateDisabled: String? { condition.withLock { state.disabledReason } }
 
     var name: String { notifier.name }
     var kind: NotifierConfig.Kind { notifier.kind }
@@ -246,8 +255,10 @@ final class DeliveryWorker: @unchecked Sendable {
             state.lastFailure = now
             state.lastError = c.detail
             if disables {
-                state.disabledReason = "\(reason.rawValue): \(c.detail)"
-                state.disabledURLHash = DeliveryWorker.urlHash(notifier.config)
+                condition.withLock {
+                    state.disabledReason = "\(reason.rawValue): \(c.detail)"
+                    state.disabledURLHash = DeliveryWorker.urlHash(notifier.config)
+                }
                 let waiting = (try? store.pendingCount(notifier: name)) ?? 0
                 logger.error("\(name): the webhook answered \(c.detail); NOTIFIER DISABLED. \(max(0, waiting - 1)) messages wait in the outbox until its URL is fixed")
             } else {
