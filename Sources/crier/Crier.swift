@@ -13,7 +13,7 @@ struct Crier: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crier",
         abstract: "Tell Slack/Discord when your workers go wrong: follow logs, match rules, fold bursts, deliver.",
-        subcommands: [Run.self, Replay.self, Check.self, Test.self],
+        subcommands: [Run.self, Replay.self, Check.self, Test.self, SendTest.self, Status.self, History.self, Stats.self],
         defaultSubcommand: Run.self)
 
     static func main() async {
@@ -158,4 +158,55 @@ struct Test: ParsableCommand {
     func run() throws {
         throw ExitCode(Commands.test(packDirectories: packs, configPath: options.config, update: update))
     }
+}
+
+struct SendTest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send-test", abstract: "Deliver one test alert through the real delivery path and print the outcome.")
+    @OptionGroup var options: ConfigOption
+    @Option(help: "Only this notifier (default: every notifier).")
+    var notifier: String?
+
+    func run() throws { throw ExitCode(Commands.sendTest(configPath: options.config, notifier: notifier)) }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Queue depth, breaker state and rate limits per notifier.")
+    @OptionGroup var options: ConfigOption
+
+    func run() throws { throw ExitCode(Commands.status(configPath: options.config)) }
+}
+
+/// `--since 2h`.
+struct SinceOption: ParsableArguments {
+    @Option(help: "Only this recent (e.g. 30m, 2h, 7d).")
+    var since: String?
+
+    func duration() throws -> Duration? {
+        guard let since else { return nil }
+        guard case .success(let d) = DurationParser.parse(since) else { throw ValidationError("--since: expected a duration such as 2h") }
+        return d
+    }
+}
+
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delivery history from the state database.")
+    @OptionGroup var options: ConfigOption
+    @OptionGroup var since: SinceOption
+    @Option(help: "Only this notifier.") var notifier: String?
+    @Option(help: "Only this status: pending, retrying, rate_limited, delivered, dead, merged.") var status: String?
+    @Option(help: "At most this many rows.") var limit = 50
+
+    func run() throws {
+        throw ExitCode(Commands.history(configPath: options.config, notifier: notifier, status: status,
+                                        since: try since.duration(), limit: limit))
+    }
+}
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Success rate, response times and counts per notifier, rule and severity.")
+    @OptionGroup var options: ConfigOption
+    @OptionGroup var since: SinceOption
+
+    func run() throws { throw ExitCode(Commands.stats(configPath: options.config, since: try since.duration())) }
 }
