@@ -389,7 +389,7 @@ final class NotifySocket {
         #expect(missing.isEmpty, "groups not represented: \(missing)")
         #expect(text.contains("10,000 alerts in 50 groups"))
         let db = "\(dir.path)/state/crier.db"
-        #expect(sqlite(db, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'retrying', 'rate_limited')") == "0")
+        #expect(sqlite(db, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'failed', 'rate_limited')") == "0")
         #expect(r.stdout.contains("discord: delivered"))
     }
 
@@ -440,4 +440,85 @@ final class ManagedAtomicFlag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
+}
+
+/// `send-test`, `status`, `history`, `stats` against a real loopback webhook and the real
+/// state file. The webhook token must never be printed.
+@Suite struct AdminCLITests {
+    static let token = "sEcReTtOkEn-4f1c9a"
+
+    func setUp() throws -> (dir: TempDirectory, cfg: String, server: FakeWebhookServer) {
+        let server = try FakeWebhookServer { r in
+            // The "gone" webhook was deleted on the Discord side.
+            r.path.contains("/gone/") ? .respond(status: 404, body: #"{"message": "Unknown Webhook", "code": 10015}"#)
+                : .respond(status: 200, headers: [("Content-Type", "application/json")], body: #"{"id": "1001"}"#)
+        }
+        let dir = TempDirectory()
+        let cfg = dir.write("crier.yaml", """
+            state_dir: \(dir.path)/state
+            notifiers:
+              - {name: ops, type: discord, webhook_url: "\(server.url)/api/webhooks/1/\(Self.token)"}
+              - {name: old, type: discord, webhook_url: "\(server.url)/gone/api/webhooks/2/\(Self.token)"}
+
+            """)
+        return (dir, cfg, server)
+    }
+
+    @Test func sendTestReportsEachNotifierAndADeletedWebhookDisablesIt() throws {
+        let (dir, cfg, server) = try setUp()
+        defer { withExtendedLifetime(dir) {} }
+        let r = try CLI.run(["send-test", "--config", cfg])
+        #expect(r.status == 1, "one notifier failed")
+        #expect(r.stdout.contains("ops (discord): delivered"), "\(r.stdout)")
+        #expect(r.stdout.contains("old (discord): dead"), "\(r.stdout)")
+        #expect(r.stdout.contains("old is disabled until its webhook_url is changed"), "\(r.stdout)")
+        #expect(server.requests.count == 2, "a 404 is not retried")
+        let posted = server.requests.first { !$0.path.contains("/gone/") }
+        #expect(posted?.bodyText.contains("crier test message") == true)
+        #expect(!(r.stdout + r.stderr).contains(Self.token))
+
+        let only = try CLI.run(["send-test", "--config", cfg, "--notifier", "ops"])
+        #expect(only.status == 0 && server.requests.count == 3, "\(only.stdout)")
+        let unknown = try CLI.run(["send-test", "--config", cfg, "--notifier", "nope"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("notifiers: ops, old"), "\(unknown.stderr)")
+    }
+
+    @Test func statusHistoryAndStatsDescribeWhatHappened() throws {
+        let (dir, cfg, _) = try setUp()
+        let before = try CLI.run(["status", "--config", cfg])
+        #expect(before.status == 1 && before.stderr.contains("no state database in \(dir.path)/state"), "\(before.stderr)")
+        _ = try CLI.run(["send-test", "--config", cfg])
+
+        let status = try CLI.run(["status", "--config", cfg])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("ops (discord): 0 waiting, breaker closed"), "\(status.stdout)")
+        #expect(status.stdout.contains("old (discord): 0 waiting"), "\(status.stdout)")
+        #expect(status.stdout.contains("DISABLED"), "\(status.stdout)")
+        #expect(status.stdout.contains("limits: 5 per 2s"), "\(status.stdout)")
+
+        let history = try CLI.run(["history", "--config", cfg])
+        #expect(history.status == 0)
+        let lines = history.stdout.split(separator: "\n").filter { $0.contains("#") }
+        #expect(lines.count == 2, "\(history.stdout)")
+        #expect(lines.contains { $0.contains("ops  delivered") && $0.contains("HTTP 200") }, "\(history.stdout)")
+        #expect(lines.contains { $0.contains("old  dead") && $0.contains("HTTP 404") }, "\(history.stdout)")
+        let dead = try CLI.run(["history", "--config", cfg, "--status", "dead"])
+        #expect(dead.stdout.split(separator: "\n").filter { $0.contains("#") }.count == 1)
+        #expect(dead.stdout.contains("Unknown Webhook"), "the server's reason is kept: \(dead.stdout)")
+
+        let stats = try CLI.run(["stats", "--config", cfg, "--since", "1h"])
+        #expect(stats.status == 0)
+        #expect(stats.stdout.contains("ops: success 100.0%"), "\(stats.stdout)")
+        #expect(stats.stdout.contains("old: success 0.0%"), "\(stats.stdout)")
+        #expect(stats.stdout.contains("crier.test"), "\(stats.stdout)")
+        let badSince = try CLI.run(["stats", "--config", cfg, "--since", "soon"])
+        #expect(badSince.status == 2)
+
+        for output in [status, history, dead, stats] { #expect(!(output.stdout + output.stderr).contains(Self.token)) }
+        let db = "\(dir.path)/state/crier.db"
+        if haveSQLite {
+            #expect(!sqlite(db, "SELECT * FROM notifier_state").contains(Self.token))
+            #expect(!sqlite(db, "SELECT last_error FROM outbox").contains(Self.token))
+        }
+    }
 }

@@ -83,7 +83,9 @@ extension Commands {
                     failures += 1
                     out.line("\(config.name): no answer")
                 }
-                if let disabled = worker.currentStateDisabled { out.line("  notifier disabled: \(disabled)") }
+                if worker.currentStateDisabled != nil {
+                    out.line("  \(config.name) is disabled until its webhook_url is changed; new alerts for it wait in the outbox")
+                }
             } catch {
                 failures += 1
                 out.line("\(config.name): \(error)")
@@ -107,7 +109,7 @@ extension Commands {
                 let s = states[config.name]?.state ?? NotifierState()
                 var line = "  \(config.name) (\(config.kind.rawValue)): \(pending) waiting, breaker \(s.breaker.label)"
                 if let until = s.blockedUntil, until > now { line += ", paused \(HumanFormat.duration(until - now)) more" }
-                if let reason = s.disabledReason { line += ", DISABLED (\(reason))" }
+                if let reason = s.disabledReason { line += ", DISABLED until its URL is changed (\(reason))" }
                 out.line(line)
                 let limiter = SendRateLimiter(config.rateLimit, default: Notifiers.make(config).defaultLimits)
                 let limits = limiter.windows.map { "\($0.count) per \(DurationParser.format($0.length))" }

@@ -238,7 +238,7 @@ final class DeliveryWorker: @unchecked Sendable {
             state.lastFailure = now
             state.lastError = c.detail
             let delay = after ?? retry.delay(afterAttempt: row.attempts, unit: Double.random(in: 0..<1))
-            attempt.status = "retrying"
+            attempt.status = "failed"  // will be retried at next_attempt_at
             attempt.nextAttemptAt = now + delay
             attempt.lastError = "\(reason.rawValue): \(c.detail)"
             logger.warning("\(name): \(reason.rawValue) (\(c.detail)); retry in \(DurationParser.format(delay))")
