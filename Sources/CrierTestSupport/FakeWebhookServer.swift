@@ -33,7 +33,7 @@ public final class FakeWebhookServer: @unchecked Sendable {
 
     public let port: Int
     public var url: String { "http://127.0.0.1:\(port)" }
-    private let listener: Int32
+    private let listener: LoopbackListener
     private let script: Script
     private let condition = NSCondition()
     private var recorded: [Request] = []
@@ -42,24 +42,12 @@ public final class FakeWebhookServer: @unchecked Sendable {
 
     public init(script: @escaping Script) throws {
         self.script = script
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
-        var yes: Int32 = 1
-        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        listener = try LoopbackListener()
+        port = listener.port
+        // Weak: the server goes away (and stops its listener) when the test lets go of it.
+        listener.start { [weak self] fd in
+            if let self { serve(fd) } else { close(fd) }
         }
-        guard bound == 0, listen(listener, 64) == 0 else { throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-        Thread.detachNewThread { [self] in acceptLoop() }
     }
 
     deinit { stop() }
@@ -71,10 +59,7 @@ public final class FakeWebhookServer: @unchecked Sendable {
         hangsReleased = true
         condition.broadcast()
         condition.unlock()
-        if !wasStopped {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-        }
+        if !wasStopped { listener.stop() }
     }
 
     public var requests: [Request] { condition.withLock { recorded } }
@@ -98,17 +83,6 @@ public final class FakeWebhookServer: @unchecked Sendable {
         }
     }
 
-    private func acceptLoop() {
-        while true {
-            let fd = accept(listener, nil, nil)
-            if fd < 0 {
-                if condition.withLock({ stopped }) { return }
-                continue
-            }
-            Thread.detachNewThread { [self] in serve(fd) }
-        }
-    }
-
     private func serve(_ fd: Int32) {
         var buffer: [UInt8] = []
         defer { close(fd) }
@@ -118,13 +92,7 @@ public final class FakeWebhookServer: @unchecked Sendable {
                 var text = "HTTP/1.1 \(status) \(FakeWebhookServer.reason(status))\r\n"
                 for (name, value) in headers { text += "\(name): \(value)\r\n" }
                 text += "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
-                let bytes = Array(text.utf8)
-                var sent = 0
-                while sent < bytes.count {
-                    let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                    if n <= 0 { return }
-                    sent += n
-                }
+                if !LoopbackListener.send(fd, text) { return }
             case .hang:
                 condition.lock()
                 while !hangsReleased { condition.wait() }
@@ -139,13 +107,7 @@ public final class FakeWebhookServer: @unchecked Sendable {
     }
 
     private func readRequest(_ fd: Int32, _ buffer: inout [UInt8]) -> Request? {
-        func fill() -> Bool {
-            var chunk = [UInt8](repeating: 0, count: 65_536)
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return false }
-            buffer.append(contentsOf: chunk[..<n])
-            return true
-        }
+        func fill() -> Bool { LoopbackListener.receive(fd, into: &buffer) }
         let separator: [UInt8] = [13, 10, 13, 10]
         var headEnd: Int?
         while headEnd == nil {

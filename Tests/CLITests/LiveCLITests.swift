@@ -353,7 +353,7 @@ final class NotifySocket {
         let crier = try LiveProcess([], environment: ["CRIER_CONFIG": "", "STATE_DIRECTORY": "\(dir.path)/state"],
                                     stdin: FileHandle(forReadingAtPath: input))
         #expect(crier.finish() == 0, "\(crier.stderr)")
-        #expect(crier.stdout.contains("SSH login failures from 10.9.8.7"))
+        #expect(crier.stdout.contains("SSH login failures from 10.9.8.7"), "\(crier.stderr)")
         #expect(crier.stderr.contains("following standard input"))
     }
 }
@@ -391,6 +391,29 @@ final class NotifySocket {
         let db = "\(dir.path)/state/crier.db"
         #expect(sqlite(db, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'failed', 'rate_limited')") == "0")
         #expect(r.stdout.contains("discord: delivered"))
+    }
+
+    /// `producer | crier run` with a network notifier: what the input raised is delivered
+    /// before crier exits, within the webhook's pacing.
+    @Test func whenPipedInputEndsWaitingMessagesAreDeliveredBeforeExit() throws {
+        let server = try FakeWebhookServer { _ in .respond(status: 204) }
+        let dir = TempDirectory()
+        let cfg = dir.write("crier.yaml", """
+            state_dir: \(dir.path)/state
+            sources: [{type: stdin}]
+            defaults: {group_wait: 0s}
+            notifiers:
+              - {name: hook, type: webhook, webhook_url: "\(server.url)/in", rate_limit: {per_second: 2}}
+
+            """)
+        var input = ""
+        for i in 0..<4 { input += "\(isoNow()) w sshd[\(i)]: Failed password for root from 192.0.2.\(i) port 22 ssh2\n" }
+        let r = try CLI.run(["run", "--config", cfg], stdin: input)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(server.requests.count == 4, "\(r.stderr)")
+        let times = server.requests.map(\.receivedAt)
+        #expect(times[2] - times[0] >= 0.9, "the pacing (2 per second) holds while draining")
+        #expect(r.stderr.contains("delivering") && r.stderr.contains("before exit"), "\(r.stderr)")
     }
 
     /// kill -9 while a request is in flight: after a restart everything is delivered, and
@@ -484,7 +507,8 @@ final class ManagedAtomicFlag: @unchecked Sendable {
     }
 
     @Test func statusHistoryAndStatsDescribeWhatHappened() throws {
-        let (dir, cfg, _) = try setUp()
+        let (dir, cfg, server) = try setUp()
+        defer { withExtendedLifetime(server) {} }
         let before = try CLI.run(["status", "--config", cfg])
         #expect(before.status == 1 && before.stderr.contains("no state database in \(dir.path)/state"), "\(before.stderr)")
         _ = try CLI.run(["send-test", "--config", cfg])
@@ -520,5 +544,47 @@ final class ManagedAtomicFlag: @unchecked Sendable {
             #expect(!sqlite(db, "SELECT * FROM notifier_state").contains(Self.token))
             #expect(!sqlite(db, "SELECT last_error FROM outbox").contains(Self.token))
         }
+    }
+}
+
+/// A server that quotes the request back in its error (some proxies do) must not make crier
+/// print or store a credential, for any kind of notifier.
+@Suite struct SecretCLITests {
+    @Test func noCredentialLeaksThroughAnEchoingServer() throws {
+        let secrets = ["DiScOrDtOkEn0123456789", "SlAcKtOkEn0123456789", "HoOkPaThToKeN0123456789",
+                       "BeArErToKeN0123456789", "SiGnInGsEcReT0123456789", "AmPaSsWoRd0123456789", "MaIlPaSsWoRd0123"]
+        let server = try FakeWebhookServer { r in
+            .respond(status: 500, body: "upstream failed for \(r.method) \(r.path)?\(r.query) auth=\(r.headers["authorization"] ?? "")")
+        }
+        let smtp = try FakeSMTPServer(credentials: ("crier", "other"))
+        let dir = TempDirectory()
+        dir.write("mail.pw", secrets[6] + "\n")
+        let cfg = dir.write("crier.yaml", """
+            state_dir: \(dir.path)/state
+            notifiers:
+              - {name: d, type: discord, webhook_url: "\(server.url)/api/webhooks/1/\(secrets[0])"}
+              - {name: s, type: slack, webhook_url: "\(server.url)/services/T1/B1/\(secrets[1])"}
+              - name: w
+                type: webhook
+                webhook_url: "\(server.url)/hooks/\(secrets[2])?x=1"
+                headers: {Authorization: "Bearer \(secrets[3])"}
+                secret: \(secrets[4])
+              - {name: am, type: alertmanager, url: "http://crier:\(secrets[5])@127.0.0.1:\(server.port)"}
+              - {name: m, type: email, smtp_url: "\(smtp.url)", username: crier, password_file: \(dir.path)/mail.pw,
+                 starttls: false, from: crier@example.com, to: [ops@example.com]}
+
+            """)
+        let check = try CLI.run(["check", "--config", cfg])
+        let sent = try CLI.run(["send-test", "--config", cfg])
+        #expect(sent.status == 1)
+        #expect(sent.stdout.contains("HTTP 500: upstream failed for POST"), "the server's answer is shown: \(sent.stdout)")
+        #expect(sent.stdout.contains("m (email): dead"), "\(sent.stdout)")
+        #expect(server.requests.contains { $0.headers["authorization"] == "Bearer \(secrets[3])" }, "the header was sent")
+        let status = try CLI.run(["status", "--config", cfg])
+        let history = try CLI.run(["history", "--config", cfg])
+        let db = haveSQLite ? sqlite("\(dir.path)/state/crier.db", "SELECT * FROM notifier_state; SELECT last_error FROM outbox;") : ""
+        let everything = [check, sent, status, history].map { $0.stdout + $0.stderr }.joined() + db
+        for secret in secrets { #expect(!everything.contains(secret), "\(secret) leaked") }
+        #expect(everything.contains("…(redacted)"))
     }
 }

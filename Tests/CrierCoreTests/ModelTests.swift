@@ -86,6 +86,24 @@ import Testing
         #expect(!"\(withUser)".contains("hunter2"))
         #expect(!"\(Secret("plain-token-value"))".contains("plain-token-value"))
     }
+
+    @Test func theScrubberRemovesCredentialsQuotedBackInAnyForm() {
+        let scrubber = SecretScrubber([
+            Secret("https://discord.com/api/webhooks/123456/very-secret-token-abcdef"),
+            Secret("http://crier:pa55w0rd@alertmanager:9093"),
+            Secret("hmac-key-1"),
+            Secret(""),
+        ])
+        #expect(scrubber.scrub("POST https://discord.com/api/webhooks/123456/very-secret-token-abcdef failed")
+                == "POST …(redacted) failed")
+        #expect(scrubber.scrub("no route for /api/webhooks/123456/very-secret-token-abcdef") == "no route for …(redacted)")
+        #expect(!scrubber.scrub("token very-secret-token-abcdef is invalid").contains("very-secret"))
+        #expect(scrubber.scrub("user crier:pa55w0rd") == "user …(redacted)")
+        #expect(scrubber.scrub("Authorization: Basic \(Base64.encode(Array("crier:pa55w0rd".utf8)))") == "Authorization: Basic …(redacted)")
+        #expect(scrubber.scrub("key hmac-key-1") == "key …(redacted)")
+        #expect(scrubber.scrub("HTTP 500: upstream failed") == "HTTP 500: upstream failed", "other text is left alone")
+        #expect(Base64.encode(Array("Tâche".utf8)) == "VMOiY2hl" && Base64.encode([0xff]) == "/w==")
+    }
 }
 
 @Suite struct HumanFormatTests {

@@ -123,7 +123,7 @@ func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/
         let t0 = Timestamp(year: 2026, month: 11, day: 23, hour: 10)
         let batch = AlertBatch(fingerprint: Fingerprint(value: 1), rule: "celery.task_failed", severity: .error, labels: [],
                                reason: .first, alerts: [Alert(rule: "celery.task_failed", severity: .error, title: "Tâche échouée",
-                                                              body: "line\n.leading dot", fingerprint: Fingerprint(value: 1), timestamp: t0)],
+                                                              body: "line\n.leading dot\n" + String(repeating: "long ", count: 400), fingerprint: Fingerprint(value: 1), timestamp: t0)],
                                count: 1, firstSeen: t0, lastSeen: t0, decidedAt: t0, episodeCount: 1, episodeStart: t0)
         guard case .mail(let mail) = n.request(payload: n.render(batch).body.encoded, editing: nil, now: t0) else {
             Issue.record("mail")
@@ -134,9 +134,28 @@ func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/
         #expect(text.contains("Subject: =?UTF-8?B?"))
         #expect(text.contains("Content-Type: multipart/alternative;"))
         #expect(text.contains("Content-Type: text/html; charset=utf-8"))
-        #expect(EmailNotifier.dotSafe("a\n.b\n..c") == ["a", "..b", "...c"])
+        #expect(text.split(separator: "\r\n").allSatisfy { $0.utf8.count <= 998 }, "SMTP line limit")
+        #expect(text.contains("Message-ID: <crier.") && text.contains("@example.com>"))
+        let parts = MailParts(text)
+        #expect(parts.plain.contains("line\n  .leading dot\n  long long"), "\(parts.plain)")
+        #expect(parts.html.contains("<h2>"))
         #expect(text.contains("Date: Mon, 23 Nov 2026 10:00:00 +0000"))
         #expect(n.classifyMail(.failure(.network("Login denied"))).outcome == .permanent(.unauthorized, disablesNotifier: true))
         #expect(n.classifyMail(.failure(.timeout("t"))).outcome == .retry(.timeout, after: nil))
+    }
+}
+
+/// The decoded text and HTML parts of a message EmailNotifier built.
+struct MailParts {
+    var plain = ""
+    var html = ""
+
+    init(_ message: String) {
+        for part in message.components(separatedBy: "\r\n--crier-").dropFirst() {
+            guard let split = part.range(of: "\r\n\r\n") else { continue }
+            let encoded = part[split.upperBound...].replacingOccurrences(of: "\r\n", with: "")
+            let decoded = String(decoding: Data(base64Encoded: encoded) ?? Data(), as: UTF8.self)
+            if part.contains("Content-Type: text/plain") { plain = decoded } else if part.contains("Content-Type: text/html") { html = decoded }
+        }
     }
 }

@@ -65,3 +65,61 @@ import Testing
         #expect(response.status == 204)
     }
 }
+
+/// E-mail through libcurl to a real SMTP conversation on loopback.
+@Suite struct SMTPTransportTests {
+    func notifier(_ server: FakeSMTPServer, password: String, to: [String] = ["ops@example.com"]) -> EmailNotifier {
+        var c = NotifierConfig(name: "mail", kind: .email)
+        c.smtpURL = Secret(server.url)
+        c.smtpUsername = "crier"
+        c.smtpPassword = Secret(password)
+        c.startTLS = false  // the fake server speaks plain SMTP
+        c.mailFrom = "crier@example.com"
+        c.mailTo = to
+        return EmailNotifier(config: c)
+    }
+
+    func send(_ n: EmailNotifier, title: String = "Task failed") -> Classified {
+        let t0 = Timestamp(year: 2026, month: 11, day: 23, hour: 10)
+        let alert = Alert(rule: "celery.task_failed", severity: .error, title: title,
+                          body: "Traceback (most recent call last):\n" + String(repeating: "x", count: 3_000) + "\n.dot line",
+                          fingerprint: Fingerprint(value: 7), timestamp: t0)
+        let batch = AlertBatch(fingerprint: Fingerprint(value: 7), rule: alert.rule, severity: .error, labels: [], reason: .first,
+                               alerts: [alert], count: 1, firstSeen: t0, lastSeen: t0, decidedAt: t0, episodeCount: 1, episodeStart: t0)
+        guard case .mail(let mail) = n.request(payload: n.render(batch).body.encoded, editing: nil, now: t0) else { return Classified(.delivered(messageID: nil)) }
+        return n.classifyMail(CurlTransport().send(mail: mail))
+    }
+
+    @Test func aMessageArrivesWholeForEveryRecipient() throws {
+        let server = try FakeSMTPServer(credentials: ("crier", "hunter2-pw"))
+        let n = notifier(server, password: "hunter2-pw", to: ["ops@example.com", "oncall@example.com"])
+        #expect(send(n, title: "Tâche échouée").outcome == .delivered(messageID: nil))
+        #expect(server.waitForMessages(1))
+        let m = try #require(server.messages.first)
+        #expect(m.authenticatedAs == "crier" && m.from == "crier@example.com")
+        #expect(m.recipients == ["ops@example.com", "oncall@example.com"])
+        #expect(m.data.contains("Subject: =?UTF-8?B?"))
+        let parts = MailParts(m.data)
+        #expect(parts.plain.contains(String(repeating: "x", count: 3_000)), "a 3,000-character line arrives unbroken")
+        #expect(parts.plain.contains("\n  .dot line"))
+    }
+
+    @Test func aWrongPasswordDisablesARefusedRecipientIsTheMessagesFaultADownServerIsRetried() throws {
+        let server = try FakeSMTPServer(credentials: ("crier", "right"), refusing: ["gone@example.com"])
+        let denied = send(notifier(server, password: "wrong"))
+        #expect(denied.outcome == .permanent(.unauthorized, disablesNotifier: true), "\(denied.detail)")
+        #expect(server.loginFailures >= 1)
+        #expect(denied.detail.contains("Login denied"))
+        let refused = send(notifier(server, password: "right", to: ["gone@example.com"]))
+        #expect(refused.outcome == .permanent(.mailRejected, disablesNotifier: false), "\(refused.detail)")
+        #expect(refused.detail.contains("RCPT failed: 550"))
+        #expect(server.messages.isEmpty)
+        let down = try FakeSMTPServer()
+        let unreachable = notifier(down, password: "right")
+        down.stop()
+        guard case .retry = send(unreachable).outcome else {
+            Issue.record("a server that is down is tried again later")
+            return
+        }
+    }
+}

@@ -286,6 +286,16 @@ public struct NotifierConfig: Sendable {
     /// Where it was written, for cross-checks reported after reading.
     public var line: Int?
 
+    /// Every credential of this notifier, for `SecretScrubber`. Header values count when the
+    /// header's name says it carries one (Authorization, X-Api-Key, a token, a cookie).
+    public var secrets: [Secret] {
+        let credentialHeaders = headers.filter { name, _ in
+            let n = name.lowercased()
+            return ["auth", "token", "key", "secret", "signature", "cookie", "password"].contains { n.contains($0) }
+        }
+        return [webhookURL, signingSecret, smtpURL, smtpPassword].compactMap { $0 } + credentialHeaders.map { Secret($0.1) }
+    }
+
     public init(name: String, kind: Kind) {
         self.name = name
         self.kind = kind
@@ -349,7 +359,7 @@ public struct NotifierConfig: Sendable {
         case .discord, .slack, .webhook, .alertmanager:
             let key = kind == .alertmanager ? "url" : "webhook_url"
             if c.webhookURL == nil {
-                map.node.diagnostics.error(map.childPath(key), "is required for a \(kind.rawValue) notifier", line: map.node.line)
+                map.node.diagnostics.error(map.childPath(key), "is required for \(kind == .alertmanager || kind == .email ? "an" : "a") \(kind.rawValue) notifier", line: map.node.line)
             } else if let url = c.webhookURL, !(url.exposedValue.hasPrefix("https://") || url.exposedValue.hasPrefix("http://")) {
                 // The value itself is a secret: say what is wrong without echoing it.
                 map[key]?.error("must start with https:// (got \(url.isEmpty ? "an empty value" : "a value that does not"))")

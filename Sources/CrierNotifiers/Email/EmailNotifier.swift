@@ -1,4 +1,5 @@
 import CrierCore
+import Foundation
 
 /// E-mail through SMTP (libcurl): STARTTLS on smtp:// unless turned off, implicit TLS on
 /// smtps://, credentials from config or a secret file, a text and an HTML part.
@@ -39,22 +40,23 @@ public struct EmailNotifier: Notifier {
         let html = (object["html"] as? String) ?? ""
         let boundary = "crier-\(now.microseconds)"
         let from = config.mailFrom ?? "crier@localhost"
+        let domain = from.split(separator: "@").last.map(String.init) ?? "localhost"
         var lines = [
             "From: \(from)",
             "To: \(config.mailTo.joined(separator: ", "))",
             "Subject: \(EmailNotifier.encodedHeader(subject))",
             "Date: \(EmailNotifier.rfc5322Date(now))",
+            "Message-ID: <crier.\(now.microseconds).\(UInt32.random(in: 0...UInt32.max))@\(domain)>",
             "MIME-Version: 1.0",
             "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
             "",
-            "--\(boundary)",
-            "Content-Type: text/plain; charset=utf-8",
-            "Content-Transfer-Encoding: 8bit",
-            "",
         ]
-        lines += EmailNotifier.dotSafe(text)
-        lines += ["--\(boundary)", "Content-Type: text/html; charset=utf-8", "Content-Transfer-Encoding: 8bit", ""]
-        lines += EmailNotifier.dotSafe(html)
+        // Base64 parts: a traceback line longer than SMTP's 998 octets, or a relay without
+        // 8BITMIME, cannot break or bounce the message; no dot-stuffing is needed either.
+        for (type, body) in [("text/plain", text), ("text/html", html)] {
+            lines += ["--\(boundary)", "Content-Type: \(type); charset=utf-8", "Content-Transfer-Encoding: base64", ""]
+            lines.append(Data(body.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed]))
+        }
         lines += ["--\(boundary)--", ""]
         let message = Array(lines.joined(separator: "\r\n").utf8)
         var mail = MailRequest(server: config.smtpURL ?? Secret(""), username: config.smtpUsername, password: config.smtpPassword,
@@ -98,25 +100,10 @@ public struct EmailNotifier: Notifier {
         return out
     }
 
-    /// Lines of a body, with a leading "." doubled (SMTP transparency, RFC 5321 §4.5.2).
-    static func dotSafe(_ text: String) -> [String] {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix(".") ? "." + $0 : String($0) }
-    }
-
     /// RFC 2047 encoded word for a non-ASCII subject.
     static func encodedHeader(_ s: String) -> String {
         if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-        let bytes = Array(s.utf8)
-        var out = ""
-        var i = 0
-        while i < bytes.count {
-            let chunk = bytes[i..<min(i + 3, bytes.count)]
-            var n = 0
-            for (k, b) in chunk.enumerated() { n |= Int(b) << (16 - 8 * k) }
-            for k in 0..<4 { out.append(k <= chunk.count ? alphabet[(n >> (18 - 6 * k)) & 63] : "=") }
-            i += 3
-        }
+        let out = Base64.encode(Array(s.utf8))
         return "=?UTF-8?B?\(out)?="
     }
 

@@ -26,11 +26,24 @@ final class DeliveryService: Service, @unchecked Sendable {
         self.wakeup = wakeup
     }
 
+    /// True when the input ended (piped stdin): then what waits is delivered before exit.
+    var inputEnded: @Sendable () -> Bool = { false }
+    /// How long an ended input waits for its messages to go out.
+    static let drainOnInputEnd = Duration.seconds(60)
+    /// The console costs nothing: what is due is always printed before exit.
+    static let drainConsole = Duration.seconds(5)
+
     func run() async throws {
         for worker in workers { worker.start() }
         let workers = self.workers
         wakeup.listen { for worker in workers { worker.wake() } }
         try? await gracefulShutdown()
+        // On SIGTERM a network notifier only finishes its request in flight: the rest waits
+        // in the outbox for the next start, and a stop stays quick.
+        let ended = inputEnded()
+        for worker in workers {
+            worker.requestStop(drainFor: ended ? Self.drainOnInputEnd : worker.kind == .console ? Self.drainConsole : nil)
+        }
         for worker in workers { worker.stopAndWait() }
     }
 }

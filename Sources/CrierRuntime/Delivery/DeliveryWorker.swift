@@ -32,11 +32,14 @@ final class DeliveryWorker: @unchecked Sendable {
     private let console: OutputWriter?
     private var state: NotifierState
     private var limiter: SendRateLimiter
+    /// Server answers and library errors are stored and logged only after this.
+    private let scrubber: SecretScrubber
     /// Back-off (tests shorten it).
     var retry = RetryPolicy()
     private let condition = NSCondition()
     private var wakeRequested = false
     private var stopRequested = false
+    private var drainDeadline: Timestamp?
     private var thread: DedicatedThread?
     private var lastPrune = Timestamp.distantPast
     /// History retention: delivered and dead rows older than this are deleted. Default 7 days.
@@ -65,6 +68,7 @@ final class DeliveryWorker: @unchecked Sendable {
         self.makeTransport = makeTransport
         state = try store.notifierState(notifier.name) ?? NotifierState()
         limiter = SendRateLimiter(notifier.config.rateLimit, default: notifier.defaultLimits)
+        scrubber = SecretScrubber(notifier.config.secrets)
         retry.maxAge = notifier.config.maxAge
         // A disable is for the URL that failed: a corrected URL starts fresh.
         if state.disabledReason != nil && state.disabledURLHash != DeliveryWorker.urlHash(notifier.config) {
@@ -92,17 +96,24 @@ final class DeliveryWorker: @unchecked Sendable {
         }
     }
 
-    /// Lets the request in flight finish, then stops.
-    func stopAndWait() {
+    /// Asks the worker to stop: at once after the request in flight, or, with `drainFor`,
+    /// once nothing more is due within that time (pacing and retries still apply).
+    func requestStop(drainFor: Duration? = nil) {
         condition.withLock {
+            if !stopRequested { drainDeadline = drainFor.map { WallClock.now() + $0 } }
             stopRequested = true
             condition.broadcast()
         }
+    }
+
+    /// Stops (see `requestStop`) and waits for the thread to end.
+    func stopAndWait() {
+        requestStop()
         thread?.join()
         thread = nil
     }
 
-    private var stopping: Bool { condition.withLock { stopRequested } }
+    private var stopping: (requested: Bool, drainUntil: Timestamp?) { condition.withLock { (stopRequested, drainDeadline) } }
 
     /// Sleeps until `deadline` (nil: until woken), or until new rows or a stop arrive.
     private func wait(until deadline: Timestamp?) {
@@ -122,14 +133,42 @@ final class DeliveryWorker: @unchecked Sendable {
 
     private func run() {
         let transport = makeTransport()
-        while !stopping {
+        var announced = false
+        while true {
+            let stop = stopping
+            if stop.requested && stop.drainUntil == nil { break }
             do {
-                if let deadline = try step(transport) { wait(until: deadline == .distantFuture ? nil : deadline) }
+                guard let next = try step(transport) else { continue }
+                guard stop.requested, let until = stop.drainUntil else {
+                    wait(until: next == .distantFuture ? nil : next)
+                    continue
+                }
+                // Draining: wait for what is due before the deadline, give up on the rest.
+                if next == .distantFuture || next > until { break }
+                if !announced {
+                    let waiting = (try? store.pendingCount(notifier: name)) ?? 0
+                    logger.notice("\(name): delivering \(waiting) waiting messages before exit")
+                    announced = true
+                }
+                sleep(until: next)
             } catch {
                 logger.error("\(name): \(error)")
+                if stop.requested { break }
                 wait(until: WallClock.now() + .seconds(5))
             }
         }
+        let left = (try? store.pendingCount(notifier: name)) ?? 0
+        if left > 0 && stopping.drainUntil != nil {
+            logger.notice("\(name): \(left) messages stay in the outbox for the next start")
+        }
+    }
+
+    /// A plain timed wait (a stop already requested does not cut it short).
+    private func sleep(until deadline: Timestamp) {
+        condition.lock()
+        defer { condition.unlock() }
+        let seconds = Double((deadline - WallClock.now()).microseconds) / 1e6
+        if seconds > 0 { _ = condition.wait(until: Date().addingTimeInterval(seconds)) }
     }
 
     /// One decision: deliver a row now (returns nil, loop again) or the time to wait until.
@@ -197,6 +236,12 @@ final class DeliveryWorker: @unchecked Sendable {
     }
 
     private func attempt(_ row: PendingDelivery, editing: String?, _ transport: any Transport, now: Timestamp) -> Classified {
+        var c = unscrubbedAttempt(row, editing: editing, transport, now: now)
+        c.detail = scrubber.scrub(c.detail)
+        return c
+    }
+
+    private func unscrubbedAttempt(_ row: PendingDelivery, editing: String?, _ transport: any Transport, now: Timestamp) -> Classified {
         limiter.record(sendAt: now)
         state.breaker.willSend()
         switch notifier.request(payload: row.payload, editing: editing, now: now) {

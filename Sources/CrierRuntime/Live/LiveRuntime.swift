@@ -118,6 +118,7 @@ public enum LiveRuntime {
             Commands.printError(error.message)
             return 1
         }
+        delivery.inputEnded = { [flag = sourcesService.inputEnded] in flag.isSet }
         let status = "following \(sourcesService.summary); \(loaded.rules.rules.count) rules; state \(store.path)"
         let readiness = Readiness(parts: 2) { [logger] in
             SystemdNotify.send("READY=1\nSTATUS=\(status)")

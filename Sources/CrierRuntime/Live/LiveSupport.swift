@@ -69,3 +69,10 @@ final class Readiness: Sendable {
         if fire { action() }
     }
 }
+
+/// A condition that becomes true once, read from other threads.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
+}

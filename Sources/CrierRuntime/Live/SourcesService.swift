@@ -18,6 +18,8 @@ final class SourcesService: Service, @unchecked Sendable {
 
     /// Called once every follower has been started (positions taken).
     var onStarted: @Sendable () -> Void = {}
+    /// Set when the run ends because its input did (piped stdin), not because of a signal.
+    let inputEnded = Flag()
 
     init(journals: [JournalFollower], files: [FileFollower], stdin: StdinFollower?, queue: ChunkQueue, logger: Logger) {
         self.journals = journals
@@ -47,6 +49,7 @@ final class SourcesService: Service, @unchecked Sendable {
         // group then shuts down gracefully, saving everything).
         if stdin != nil && journals.isEmpty && files.isEmpty {
             for await _ in ended.cancelOnGracefulShutdown() {}
+            if !Task.isShuttingDownGracefully { inputEnded.set() }
         } else {
             try? await gracefulShutdown()
         }
