@@ -100,11 +100,22 @@ public struct EmailNotifier: Notifier {
         return out
     }
 
-    /// RFC 2047 encoded word for a non-ASCII subject.
+    /// RFC 2047 encoded words for a non-ASCII subject: each word at most 75 characters
+    /// (45 bytes of text, never splitting a character), folded onto continuation lines.
     static func encodedHeader(_ s: String) -> String {
         if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
-        let out = Base64.encode(Array(s.utf8))
-        return "=?UTF-8?B?\(out)?="
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for ch in s {
+            let bytes = Array(String(ch).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?UTF-8?B?\(Base64.encode(chunk))?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?\(Base64.encode(chunk))?=") }
+        return words.joined(separator: "\r\n ")
     }
 
     static func rfc5322Date(_ t: Timestamp) -> String {
