@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import CrierCore
@@ -71,6 +72,18 @@ import Testing
         b.succeeded()
         #expect(b.label == "closed")
         #expect(b.allowedAt(now: t0 + .seconds(126)) == t0 + .seconds(126))
+    }
+
+    @Test func aProbeSavedInFlightDoesNotBlockAfterARestart() throws {
+        let t0 = Timestamp(seconds: 1_000)
+        var b = CircuitBreaker(threshold: 1)
+        b.failed(now: t0)
+        _ = b.allowedAt(now: t0 + .seconds(60))
+        b.willSend()
+        var saved = try JSONDecoder().decode(CircuitBreaker.self, from: JSONEncoder().encode(b))
+        #expect(saved.allowedAt(now: t0 + .seconds(61)) == nil, "as saved, it waits for an answer that will never come")
+        saved.restored()
+        #expect(saved.allowedAt(now: t0 + .seconds(61)) == t0 + .seconds(61))
     }
 }
 

@@ -168,6 +168,11 @@ public struct CircuitBreaker: Sendable, Equatable, Codable {
         }
     }
 
+    /// After a restart no probe is in flight any more, whatever was saved.
+    public mutating func restored() {
+        if case .halfOpen(true) = state { state = .halfOpen(probing: false) }
+    }
+
     public mutating func willSend() {
         if case .halfOpen = state { state = .halfOpen(probing: true) }
     }

@@ -67,6 +67,7 @@ final class DeliveryWorker: @unchecked Sendable {
         self.console = console
         self.makeTransport = makeTransport
         state = try store.notifierState(notifier.name) ?? NotifierState()
+        state.breaker.restored()  // a probe saved in flight by a crash must not block forever
         limiter = SendRateLimiter(notifier.config.rateLimit, default: notifier.defaultLimits)
         scrubber = SecretScrubber(notifier.config.secrets)
         retry.maxAge = notifier.config.maxAge
