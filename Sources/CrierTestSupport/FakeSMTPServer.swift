@@ -151,12 +151,6 @@ public final class FakeSMTPServer: @unchecked Sendable {
     /// Waits until `count` messages were accepted (false after `timeout`, a guard only).
     @discardableResult
     public func waitForMessages(_ count: Int, timeout: Double = 60) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while received.count < count {
-            if !condition.wait(until: deadline) { return false }
-        }
-        return true
+        condition.wait(seconds: timeout) { received.count >= count }
     }
 }

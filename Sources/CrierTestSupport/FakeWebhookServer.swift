@@ -67,13 +67,7 @@ public final class FakeWebhookServer: @unchecked Sendable {
     /// Waits until `count` requests have arrived (false after `timeout`, a guard only).
     @discardableResult
     public func waitForRequests(_ count: Int, timeout: Double = 60) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while recorded.count < count {
-            if !condition.wait(until: deadline) { return false }
-        }
-        return true
+        condition.wait(seconds: timeout) { recorded.count >= count }
     }
 
     public func releaseHangs() {

@@ -84,3 +84,17 @@ public final class LoopbackListener: @unchecked Sendable {
         return true
     }
 }
+
+extension NSCondition {
+    /// Waits, holding the lock while `done` is checked, until it is true (false after
+    /// `timeout` seconds: a guard against a hung test, not a timing assertion).
+    public func wait(seconds timeout: Double, until done: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        lock()
+        defer { unlock() }
+        while !done() {
+            if !wait(until: deadline) { return false }
+        }
+        return true
+    }
+}
