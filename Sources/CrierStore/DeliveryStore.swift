@@ -55,7 +55,7 @@ extension StateStore {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT id, batch, payload, status, attempts, created_at, next_attempt_at FROM outbox
-                WHERE notifier = ? AND status IN ('pending', 'failed', 'rate_limited') ORDER BY id LIMIT ?
+                WHERE notifier = ? AND status IN ('pending', 'retrying', 'rate_limited') ORDER BY id LIMIT ?
                 """, arguments: [notifier, limit]).map { row in
                 PendingDelivery(id: row["id"], batch: try StateStore.decode(AlertBatch.self, row["batch"]), payload: row["payload"],
                                 status: row["status"], attempts: row["attempts"],
@@ -67,7 +67,7 @@ extension StateStore {
 
     public func pendingCount(notifier: String) throws(StoreError) -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE notifier = ? AND status IN ('pending', 'failed', 'rate_limited')",
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE notifier = ? AND status IN ('pending', 'retrying', 'rate_limited')",
                              arguments: [notifier]) ?? 0
         }
     }
@@ -114,7 +114,7 @@ extension StateStore {
                                  try StateStore.encode(b)])
             let id = db.lastInsertedRowID
             for source in sources {
-                try db.execute(sql: "UPDATE outbox SET status = 'merged', merged_into = ? WHERE id = ? AND status IN ('pending', 'failed', 'rate_limited')",
+                try db.execute(sql: "UPDATE outbox SET status = 'merged', merged_into = ? WHERE id = ? AND status IN ('pending', 'retrying', 'rate_limited')",
                                arguments: [id, source])
             }
             return id

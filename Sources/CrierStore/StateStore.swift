@@ -18,7 +18,7 @@ import GRDB
 ///   count, first_seen, last_seen, decided_at, title, payload JSON, batch JSON, status,
 ///   attempts, next_attempt_at, last_error, response_ms, delivered_at)`: one row per message
 ///   per notifier. `payload` is the exact body to send; `batch` the `AlertBatch` it was
-///   rendered from. `status` is `pending`, `failed` (will be retried at `next_attempt_at`), `rate_limited`, `delivered` or `dead`.
+///   rendered from. `status` is `pending`, `retrying` (DESIGN's `failed`: tried again at `next_attempt_at`), `rate_limited`, `delivered` or `dead`.
 ///   Times are microseconds since the epoch.
 ///
 /// Version 2 (delivery):
@@ -244,7 +244,7 @@ public final class StateStore: Sendable {
             let marks = notifiers.map { _ in "?" }.joined(separator: ",")
             return try Row.fetchAll(db, sql: """
                 SELECT id, notifier, notifier_kind, rule, reason, count, title, payload, status, attempts, created_at
-                FROM outbox WHERE notifier IN (\(marks)) AND status IN ('pending', 'failed', 'rate_limited')
+                FROM outbox WHERE notifier IN (\(marks)) AND status IN ('pending', 'retrying', 'rate_limited')
                 ORDER BY id LIMIT ?
                 """, arguments: StatementArguments(notifiers + [String(limit)])).map(OutboxRow.init)
         }

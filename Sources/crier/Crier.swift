@@ -194,7 +194,7 @@ struct History: ParsableCommand {
     @OptionGroup var options: ConfigOption
     @OptionGroup var since: SinceOption
     @Option(help: "Only this notifier.") var notifier: String?
-    @Option(help: "Only this status: pending, failed (will be retried), rate_limited, delivered, dead, merged.") var status: String?
+    @Option(help: "Only this status: pending, retrying, rate_limited, delivered, dead, merged.") var status: String?
     @Option(help: "At most this many rows.") var limit = 50
 
     func run() throws {

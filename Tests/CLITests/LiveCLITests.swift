@@ -389,7 +389,7 @@ final class NotifySocket {
         #expect(missing.isEmpty, "groups not represented: \(missing)")
         #expect(text.contains("10,000 alerts in 50 groups"))
         let db = "\(dir.path)/state/crier.db"
-        #expect(sqlite(db, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'failed', 'rate_limited')") == "0")
+        #expect(sqlite(db, "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'retrying', 'rate_limited')") == "0")
         #expect(r.stdout.contains("discord: delivered"))
     }
 
@@ -544,6 +544,22 @@ final class ManagedAtomicFlag: @unchecked Sendable {
             #expect(!sqlite(db, "SELECT * FROM notifier_state").contains(Self.token))
             #expect(!sqlite(db, "SELECT last_error FROM outbox").contains(Self.token))
         }
+    }
+}
+
+/// libcurl's proxy variables are honoured, as every other tool on the host honours them.
+@Suite struct ProxyCLITests {
+    @Test func httpProxyFromTheEnvironmentIsUsed() throws {
+        let proxy = try FakeWebhookServer { _ in .respond(status: 204) }
+        let dir = TempDirectory()
+        let cfg = dir.write("crier.yaml", """
+            state_dir: \(dir.path)/state
+            notifiers: [{name: hook, type: webhook, webhook_url: "http://hooks.example.invalid/in"}]
+
+            """)
+        let r = try CLI.run(["send-test", "--config", cfg], environment: ["http_proxy": proxy.url])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(proxy.requests.first?.path == "http://hooks.example.invalid/in", "the request went through the proxy")
     }
 }
 

@@ -21,13 +21,7 @@ final class AttemptLog: @unchecked Sendable {
     }
 
     @discardableResult
-    func waitFor(_ count: Int, timeout: Double = 60) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        condition.lock()
-        defer { condition.unlock() }
-        while outcomes.count < count { if !condition.wait(until: deadline) { return false } }
-        return true
-    }
+    func waitFor(_ count: Int, timeout: Double = 60) -> Bool { condition.wait(seconds: timeout) { outcomes.count >= count } }
 
     var snapshot: [(Int64, DeliveryOutcome)] { condition.withLock { outcomes } }
 }
@@ -187,9 +181,11 @@ func discord(_ url: String, name: String = "discord", update: NotifierConfig.Upd
         #expect(row.status == "delivered" && row.attempts == 5)
     }
 
-    @Test func badPayloadIsDeadOnceAndTheQueueGoesOn() throws {
+    @Test func aRefusedPayloadIsTriedOnceAsPlainTextThenDeadAndTheQueueGoesOn() throws {
+        // Group 1's payloads are refused in every form; group 2's rich form is refused.
         let server = try FakeWebhookServer { r in
-            r.index == 0 ? .respond(status: 400, body: #"{"code": 50035, "message": "Invalid Form Body"}"#) : .respond(status: 204)
+            r.bodyText.contains("group 1") || r.bodyText.contains("embeds")
+                ? .respond(status: 400, body: #"{"code": 50035, "message": "Invalid Form Body"}"#) : .respond(status: 204)
         }
         let h = try DeliveryHarness()
         let n = discord(server.url)
@@ -200,9 +196,35 @@ func discord(_ url: String, name: String = "discord", update: NotifierConfig.Upd
         try h.enqueue([h.batch(group: 1), h.batch(group: 2)], for: n)
         worker.wake()
         #expect(log.waitFor(2))
-        #expect(server.requests.count == 2)
+        let bodies = server.requests.map { $0.json as? [String: Any] ?? [:] }
+        #expect(bodies.count == 4, "each row: the rich form, then plain text once")
+        #expect(bodies[1]["content"] is String && bodies[1]["embeds"] == nil)
         #expect(try h.statuses() == ["dead", "delivered"])
-        #expect(try h.store.history().last?.lastError?.contains("bad_payload") == true)
+        let history = try h.store.history()
+        #expect(history.first { $0.status == "dead" }?.lastError?.contains("bad_payload") == true)
+        #expect(history.first { $0.status == "delivered" }?.lastError?.contains("sent as plain text") == true)
+    }
+
+    @Test func slackInvalidBlocksFallsBackToText() throws {
+        let server = try FakeWebhookServer { r in
+            r.bodyText.contains("\"blocks\"") ? .respond(status: 400, body: "invalid_blocks") : .respond(status: 200, body: "ok")
+        }
+        var c = NotifierConfig(name: "slack", kind: .slack)
+        c.webhookURL = Secret(server.url + "/services/T1/B2/XYZ")
+        let n = SlackNotifier(config: c)
+        let h = try DeliveryHarness()
+        let log = AttemptLog()
+        let worker = try h.worker(n, log: log)
+        worker.start()
+        defer { worker.stopAndWait() }
+        try h.enqueue([h.batch(group: 3)], for: n)
+        worker.wake()
+        #expect(log.waitFor(1))
+        #expect(server.requests.count == 2)
+        let text = (server.requests.last?.json as? [String: Any])?["text"] as? String
+        #expect(text?.contains("Task render failed (group 3)") == true)
+        #expect(try h.statuses() == ["delivered"])
+        #expect(try h.store.history().first?.lastError?.contains("invalid_blocks") == true)
     }
 
     @Test func unknownWebhookDisablesTheNotifierUntilItsURLChanges() throws {

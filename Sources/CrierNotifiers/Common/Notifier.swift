@@ -33,10 +33,15 @@ public protocol Notifier: BatchRenderer {
     /// The request for a rendered payload; `editing` names a message to update in place.
     func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest
     func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified
+    /// A bare-text payload to send once when the rich one was refused with a 400 (a Block
+    /// Kit or embed rule crier got wrong): resending the same body is a bug, and dropping the
+    /// alert loses it (WEBHOOK_APIS.md §3, rule 1). nil: no such form.
+    func plainFallback(_ batch: AlertBatch) -> String?
 }
 
 extension Notifier {
     public var defaultLimits: [SendRateLimiter.Window] { [] }
+    public func plainFallback(_ batch: AlertBatch) -> String? { nil }
 
     /// The generic reading of an HTTP answer: 2xx delivered, 429 and 5xx later, the
     /// webhook's own errors (401/403/404/410) disable it, other 4xx are the payload's fault.

@@ -21,6 +21,14 @@ public struct DiscordNotifier: Notifier {
 
     public func render(_ batch: AlertBatch) -> RenderedPayload { renderer.render(batch) }
 
+    /// `content` only (2,000 characters), no mentions.
+    public func plainFallback(_ batch: AlertBatch) -> String? {
+        var body = JSONObject()
+        body["content"] = .string(TextLimit.truncate(ConsoleRenderer.text(batch), to: 2_000).0)
+        body["allowed_mentions"] = .object(["parse": .array([])])
+        return JSONValue.object(body).encoded
+    }
+
     public func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest {
         let base = config.webhookURL?.exposedValue ?? ""
         let (path, query) = DiscordNotifier.split(base)

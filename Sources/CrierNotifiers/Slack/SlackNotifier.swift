@@ -18,6 +18,13 @@ public struct SlackNotifier: Notifier {
 
     public func render(_ batch: AlertBatch) -> RenderedPayload { renderer.render(batch) }
 
+    /// `text` only (Slack advises at most 4,000 characters), escaped for mrkdwn.
+    public func plainFallback(_ batch: AlertBatch) -> String? {
+        var body = JSONObject()
+        body["text"] = .string(TextLimit.truncate(SlackRenderer.escape(ConsoleRenderer.text(batch)), to: 4_000).0)
+        return JSONValue.object(body).encoded
+    }
+
     public func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest {
         var request = HTTPRequest(url: config.webhookURL ?? Secret(""), headers: [("Content-Type", "application/json")],
                                   body: Array(payload.utf8))

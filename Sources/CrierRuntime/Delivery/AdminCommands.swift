@@ -143,7 +143,7 @@ extension Commands {
                 if let code = r.responseStatus { line += " (HTTP \(code)" + (r.responseMillis.map { ", \($0) ms" } ?? "") + ")" }
                 line += "  \(r.reason) ×\(HumanFormat.count(r.count))  \(r.rule)  \(r.title)"
                 out.line(line)
-                if let error = r.lastError, r.status != "delivered" { out.line("      \(error)") }
+                if let error = r.lastError { out.line("      \(error)") }
             }
             if rows.isEmpty { out.line("no deliveries match") }
         } catch {

@@ -226,26 +226,34 @@ final class DeliveryWorker: @unchecked Sendable {
             editing = posted.id
         }
         let started = MonotonicClock.now()
-        var classified = attempt(row, editing: editing, transport, now: now)
+        var note: String?
+        var classified = attempt(row.payload, editing: editing, transport, now: now)
         if editing != nil, case .permanent(.unknownWebhook, false) = classified.outcome {
             // The message to edit is gone: post a new one.
             editing = nil
-            classified = attempt(row, editing: nil, transport, now: WallClock.now())
+            classified = attempt(row.payload, editing: nil, transport, now: WallClock.now())
+        }
+        if case .permanent(.badPayload, _) = classified.outcome, let plain = notifier.plainFallback(row.batch) {
+            logger.warning("\(name): message \(row.id) (\(row.batch.rule)) refused: \(classified.detail); sending it as plain text")
+            let refusal = classified.detail
+            editing = nil
+            classified = attempt(plain, editing: nil, transport, now: WallClock.now())
+            if case .delivered = classified.outcome { note = "sent as plain text: the rich form was refused (\(refusal))" }
         }
         let millis = Int(((MonotonicClock.now() - started) * 1000).rounded())
-        try apply(classified, to: row, edited: editing != nil, millis: millis, now: WallClock.now())
+        try apply(classified, to: row, edited: editing != nil, note: note, millis: millis, now: WallClock.now())
     }
 
-    private func attempt(_ row: PendingDelivery, editing: String?, _ transport: any Transport, now: Timestamp) -> Classified {
-        var c = unscrubbedAttempt(row, editing: editing, transport, now: now)
+    private func attempt(_ payload: String, editing: String?, _ transport: any Transport, now: Timestamp) -> Classified {
+        var c = unscrubbedAttempt(payload, editing: editing, transport, now: now)
         c.detail = scrubber.scrub(c.detail)
         return c
     }
 
-    private func unscrubbedAttempt(_ row: PendingDelivery, editing: String?, _ transport: any Transport, now: Timestamp) -> Classified {
+    private func unscrubbedAttempt(_ payload: String, editing: String?, _ transport: any Transport, now: Timestamp) -> Classified {
         limiter.record(sendAt: now)
         state.breaker.willSend()
-        switch notifier.request(payload: row.payload, editing: editing, now: now) {
+        switch notifier.request(payload: payload, editing: editing, now: now) {
         case .http(let request):
             return notifier.classify(transport.send(request), editing: editing != nil)
         case .mail(let mail):
@@ -259,7 +267,9 @@ final class DeliveryWorker: @unchecked Sendable {
         }
     }
 
-    private func apply(_ c: Classified, to row: PendingDelivery, edited: Bool, millis: Int, now: Timestamp) throws(StoreError) {
+    /// `note`: kept in `last_error` of a delivered row, for what history should still show.
+    private func apply(_ c: Classified, to row: PendingDelivery, edited: Bool, note: String? = nil, millis: Int,
+                       now: Timestamp) throws(StoreError) {
         if let learned = c.learned {
             state.learned = learned
             if learned.remaining == 0, let reset = learned.resetAfter {
@@ -272,6 +282,7 @@ final class DeliveryWorker: @unchecked Sendable {
         switch c.outcome {
         case .delivered(let messageID):
             attempt.deliveredAt = now
+            attempt.lastError = note
             attempt.messageID = messageID
             state.breaker.succeeded()
             state.lastSuccess = now
@@ -284,7 +295,7 @@ final class DeliveryWorker: @unchecked Sendable {
             state.lastFailure = now
             state.lastError = c.detail
             let delay = after ?? retry.delay(afterAttempt: row.attempts, unit: Double.random(in: 0..<1))
-            attempt.status = "failed"  // will be retried at next_attempt_at
+            attempt.status = "retrying"  // DESIGN calls it failed; the issue and `crier history` say retrying
             attempt.nextAttemptAt = now + delay
             attempt.lastError = "\(reason.rawValue): \(c.detail)"
             logger.warning("\(name): \(reason.rawValue) (\(c.detail)); retry in \(DurationParser.format(delay))")
