@@ -72,9 +72,22 @@ public enum Commands {
 
     /// `crier test [PACK_DIR...]`: the given directories, else the on-disk packs of the packs
     /// in use (`./patterns/<name>`, `$CRIER_PACKS_DIR/<name>`).
-    public static func test(packDirectories: [String], configPath: String?, update: Bool) -> Int32 {
+    public static func test(packDirectories arguments: [String], configPath: String?, update: Bool) -> Int32 {
         let loader = ConfigLoader()
-        var dirs = packDirectories.map { $0.hasSuffix("/pack.yaml") ? String($0.dropLast("/pack.yaml".count)) : $0 }
+        // A log file (not a pack directory or pack.yaml) is checked against its annotations
+        // with the rules of the configuration in use.
+        var isDirectory: ObjCBool = false
+        let files = arguments.filter {
+            !$0.hasSuffix("/pack.yaml") && FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+        var dirs = arguments.filter { !files.contains($0) }.map { $0.hasSuffix("/pack.yaml") ? String($0.dropLast("/pack.yaml".count)) : $0 }
+        if !files.isEmpty {
+            guard let loaded = loadOrReport(configPath) else { return 1 }
+            let outcome = PackTester(loader: loader, update: false, out: OutputWriter()).run(files: files, loaded: loaded)
+            if dirs.isEmpty { return outcome.failed == 0 ? 0 : 1 }
+            let packs = test(packDirectories: dirs, configPath: configPath, update: update)
+            return outcome.failed == 0 ? packs : 1
+        }
         if dirs.isEmpty {
             let loaded: LoadedConfig
             do {

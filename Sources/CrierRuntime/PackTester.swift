@@ -25,6 +25,8 @@ public struct PackTester {
         public var failed = 0
         public var updated = 0
         public var packs = 0
+        /// Inline `# expect:` results over every case.
+        public var expectations = ExpectationCheck(expectations: [], matches: [], groups: [:], file: "")
     }
 
     /// Tests each pack directory; returns counts (failures are printed with a diff).
@@ -34,11 +36,52 @@ public struct PackTester {
             outcome.packs += 1
             testPack(dir, &outcome)
         }
-        out.line("\(outcome.passed) passed, \(outcome.failed) failed"
-                 + (outcome.updated > 0 ? ", \(outcome.updated) goldens written" : "")
-                 + " in \(outcome.packs) pack\(outcome.packs == 1 ? "" : "s")")
-        out.flush()
+        report(&outcome, what: "in \(outcome.packs) pack\(outcome.packs == 1 ? "" : "s")")
         return outcome
+    }
+
+    /// `crier test FILE…`: checks the inline expectations of log files against the rules of
+    /// the configuration in use, and prints the hits per rule and every mismatch.
+    public func run(files: [String], loaded: LoadedConfig) -> Outcome {
+        var outcome = Outcome()
+        for file in files {
+            guard let text = Self.readCase(file, out: out) else {
+                outcome.failed += 1
+                continue
+            }
+            let (expectations, problems) = Expectation.parse(text, file: file)
+            for p in problems { out.line("FAIL \(p)") }
+            let jsonl = PackTester.replay(file, loaded: loaded)
+            let check = ExpectationCheck(expectations: expectations, matches: ExpectationCheck.matches(inJSONL: jsonl),
+                                         groups: Self.groups(loaded), file: file)
+            out.line("\(file):")
+            for (rule, n) in check.hitsByRule.sorted(by: { $0.key < $1.key }) { out.line("  \(rule.padding(40)) \(n)") }
+            for m in check.mismatches { out.line("MISMATCH \(m)") }
+            if expectations.isEmpty { out.line("\(file): no `\(Expectation.prefix)` annotations; the hits above are all there is") }
+            if check.mismatches.isEmpty && problems.isEmpty { outcome.passed += 1 } else { outcome.failed += 1 }
+            outcome.expectations.merge(check)
+        }
+        report(&outcome, what: "in \(files.count) file\(files.count == 1 ? "" : "s")")
+        return outcome
+    }
+
+    private func report(_ outcome: inout Outcome, what: String) {
+        for line in outcome.expectations.summaryLines { out.line(line) }
+        out.line("\(outcome.passed) passed, \(outcome.failed) failed"
+                 + (outcome.updated > 0 ? ", \(outcome.updated) goldens written" : "") + " " + what)
+        out.flush()
+    }
+
+    static func readCase(_ path: String, out: OutputWriter) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            out.line("FAIL \(path): cannot read it")
+            return nil
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func groups(_ loaded: LoadedConfig) -> [String: String] {
+        Dictionary(loaded.rules.rules.map { ($0.id, $0.groupKey) }, uniquingKeysWith: { a, _ in a })
     }
 
     func testPack(_ dir: String, _ outcome: inout Outcome) {
@@ -64,30 +107,41 @@ public struct PackTester {
         for file in cases {
             let input = "\(testdata)/\(file)"
             let golden = "\(testdata)/\(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent).golden"
-            let actual = PackTester.replay(input, loaded: loaded)
             let name = "\(loaded.packs.first?.name ?? dir)/\(file)"
+            guard let text = Self.readCase(input, out: out) else {
+                outcome.failed += 1
+                continue
+            }
+            let actual = PackTester.replay(input, loaded: loaded)
+            let (expectations, problems) = Expectation.parse(text, file: input)
+            let check = ExpectationCheck(expectations: expectations, matches: ExpectationCheck.matches(inJSONL: actual),
+                                         groups: Self.groups(loaded), file: input)
+            outcome.expectations.merge(check)
+            var failures = problems.map { "  \($0)" }
+            failures += check.mismatches.map { "  \($0)" }
+            let existing = try? String(contentsOfFile: golden, encoding: .utf8)
             if update {
-                let existing = try? String(contentsOfFile: golden, encoding: .utf8)
                 if existing != actual {
                     try? actual.write(toFile: golden, atomically: true, encoding: .utf8)
                     out.line("wrote \(golden)")
                     outcome.updated += 1
                 }
-                outcome.passed += 1
-                continue
+            } else if let expected = existing {
+                if expected != actual {
+                    failures.append("  output differs from \(golden) (- expected, + actual)")
+                    failures += LineDiff.unified(expected: lines(expected), actual: lines(actual)).map { "  \($0)" }
+                }
+            } else if expectations.isEmpty {
+                failures.append("  no golden file \(golden) and no `\(Expectation.prefix)` annotations "
+                                + "(review the output of `crier test --update \(dir)`)")
             }
-            guard let expected = try? String(contentsOfFile: golden, encoding: .utf8) else {
-                out.line("FAIL \(name): no golden file \(golden) (review the output of `crier test --update \(dir)`)")
-                outcome.failed += 1
-                continue
-            }
-            if expected == actual {
+            if failures.isEmpty {
                 outcome.passed += 1
-                out.line("ok   \(name)")
+                if !update { out.line("ok   \(name)" + (expectations.isEmpty ? "" : " (\(expectations.count) expectations)")) }
             } else {
                 outcome.failed += 1
-                out.line("FAIL \(name): output differs from \(golden) (- expected, + actual)")
-                for line in LineDiff.unified(expected: lines(expected), actual: lines(actual)) { out.line("  \(line)") }
+                out.line("FAIL \(name)")
+                for f in failures { out.line(f) }
             }
         }
     }
@@ -104,6 +158,7 @@ public struct PackTester {
         options.deterministic = true
         options.zone = .utc
         options.referenceTime = referenceTime
+        options.skippedPrefix = Expectation.prefix
         let capture = OutputWriter(capturing: ())
         let runner = ReplayRunner(options: options, loaded: loaded, out: capture)
         runner.run()

@@ -25,6 +25,8 @@ public struct ReplayOptions: Sendable {
     public var referenceTime: Timestamp?
     /// Leave out `elapsed_seconds` (goldens must not depend on speed).
     public var deterministic = false
+    /// Lines starting with this are not input (`# expect:` annotations of test cases).
+    public var skippedPrefix: String?
 
     public init(inputs: [String]) { self.inputs = inputs }
 }
@@ -79,6 +81,7 @@ public final class ReplayRunner: PipelineOutput {
             var readerOptions = ReaderOptions(years: years)
             readerOptions.maxLineBytes = loaded.config.defaults.maxLineBytes
             readerOptions.zone = options.zone
+            readerOptions.skippedPrefix = options.skippedPrefix.map { Array($0.utf8) }
             do {
                 let reader = try openRecordReader(path: input, format: options.format, options: readerOptions)
                 let pipeline = self.pipeline!

@@ -147,7 +147,7 @@ struct Test: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run pattern-pack goldens (default: every pack in use found on disk).")
 
-    @Argument(help: "Pack directories (holding pack.yaml and testdata/).")
+    @Argument(help: "Pack directories (holding pack.yaml and testdata/), or log files with `# expect:` annotations.")
     var packs: [String] = []
 
     @OptionGroup var options: ConfigOption

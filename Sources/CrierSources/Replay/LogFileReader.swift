@@ -34,6 +34,9 @@ public struct ReaderOptions: Sendable {
     public var messageKey: String?
     public var zone: ZonePolicy = .local
     public var years: YearInference
+    /// Lines starting with this are counted but not read (`# expect:` annotations in pack
+    /// test cases); nil in normal use.
+    public var skippedPrefix: [UInt8]?
 
     public init(years: YearInference) { self.years = years }
 }
@@ -48,6 +51,7 @@ public final class LogFileReader {
     private let buffer: LineBuffer
     private var format: InputFormat
     private var decoder: LineDecoder
+    private let skippedPrefix: [UInt8]?
 
     public init(path: String, format: InputFormat, options: ReaderOptions) throws(SourceError) {
         self.path = path
@@ -70,6 +74,7 @@ public final class LogFileReader {
         self.format = format
         buffer = LineBuffer(maxLineBytes: options.maxLineBytes)
         decoder = LineDecoder(format: format, messageKey: options.messageKey, options: options)
+        skippedPrefix = options.skippedPrefix
     }
 
     deinit { if ownsFD { close(fd) } }
@@ -93,6 +98,7 @@ public final class LogFileReader {
         var decoder = self.decoder
         var lines = stats.lines
         var truncated = stats.truncated
+        let skippedPrefix = self.skippedPrefix
         defer {
             self.decoder = decoder
             stats.lines = lines
@@ -103,6 +109,7 @@ public final class LogFileReader {
         while true {
             while let line = buffer.nextLine() {
                 lines += 1
+                if let skip = skippedPrefix, line.bytes.starts(with: skip) { continue }
                 if line.truncated { truncated += 1 }
                 try decoder.decode(line.bytes, number: lines, truncated: line.truncated, body)
             }
@@ -138,7 +145,8 @@ public final class LogFileReader {
         var start = 0
         while start < head.count && lines.count < 16 {
             let end = head[start...].firstIndex(of: 0x0A) ?? head.count
-            lines.append(UnsafeRawBufferPointer(rebasing: head[start..<end]))
+            let line = UnsafeRawBufferPointer(rebasing: head[start..<end])
+            if skippedPrefix.map({ !line.starts(with: $0) }) ?? true { lines.append(line) }
             start = end + 1
         }
         let format = LineDecoder.sniff(lines)
