@@ -64,14 +64,18 @@ public final class Pipeline: MatchSink {
     /// The earliest aggregator deadline or hold release: cached, because asking the generic
     /// aggregator across a module boundary for every line costs more than the line itself.
     private var nextEvent = Timestamp.distantFuture
+    /// Stuck keys and absences (correlation rules); events become alerts in the aggregator.
+    private var correlator: Correlator
     private let renderers: [String: any BatchRenderer]
     /// Unowned: the output owns the pipeline (replay runner, live service).
     public unowned var output: PipelineOutput
 
-    public init(loaded: LoadedConfig, source: String, output: PipelineOutput, startTime: Timestamp) {
+    public init(loaded: LoadedConfig, source: String, output: PipelineOutput, startTime: Timestamp,
+                zoneOffset: @escaping CalendarSchedule.ZoneOffset = ZoneOffsets.local) {
         self.loaded = loaded
         stage = MatchStage(rules: loaded.rules, source: source)
         aggregator = Aggregator(maxSamples: loaded.config.defaults.maxSamples)
+        correlator = Correlator(rules: loaded.rules.rules, zoneOffset: zoneOffset)
         renderers = Dictionary(loaded.renderers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.output = output
         clock = startTime
@@ -99,6 +103,8 @@ public final class Pipeline: MatchSink {
             } else if !clockSet {
                 clock = t
                 clockSet = true
+                correlator.watch(from: t)
+                refreshNextEvent()
             } else if t > clock {
                 if t >= nextEvent { advanceClock(to: t) } else { clock = t }
             }
@@ -114,6 +120,7 @@ public final class Pipeline: MatchSink {
         if !clockSet {
             clock = now
             clockSet = true
+            correlator.watch(from: now)
         }
         advanceClock(to: now)
     }
@@ -125,17 +132,12 @@ public final class Pipeline: MatchSink {
     private func advanceClock(to target: Timestamp) {
         while true {
             let hold = stage.hasHeldRecords ? stage.nextHoldDeadline : nil
-            let group = aggregator.nextDeadline
-            let next: Timestamp
-            switch (hold, group) {
-            case (nil, nil): next = .distantFuture
-            case (let h?, nil): next = h
-            case (nil, let g?): next = g
-            case (let h?, let g?): next = min(h, g)
-            }
+            let correlation = correlator.nextDeadline
+            let next = [hold, aggregator.nextDeadline, correlation].compactMap { $0 }.min() ?? .distantFuture
             guard next <= target else { break }
             if next > clock { clock = next }
             if let hold, hold <= next { stage.expireHeld(now: clock, sink: self) }
+            if let correlation, correlation <= next { correlator.advance(to: clock) { correlationEvent($0) } }
             aggregator.advance(to: clock) { deliver($0) }
         }
         if target > clock { clock = target }
@@ -165,24 +167,29 @@ public final class Pipeline: MatchSink {
     }
 
     /// What changed since the last call, for the state store.
-    public func takeStateChanges() -> (groups: [(Fingerprint, Aggregator<Alert>.GroupState)], forgotten: [Fingerprint]) {
+    public func takeStateChanges() -> (groups: [(Fingerprint, Aggregator<Alert>.GroupState)], forgotten: [Fingerprint],
+                                       correlation: Correlator.Changes) {
         let changes = aggregator.takeChanges()
-        return (changes.changed, changes.forgotten)
+        return (changes.changed, changes.forgotten, correlator.takeChanges())
     }
 
     /// Puts back the state of an earlier run.
-    public func restore(groups: [(Fingerprint, Aggregator<Alert>.GroupState)], held: [HeldStreamSnapshot]) {
+    public func restore(groups: [(Fingerprint, Aggregator<Alert>.GroupState)], held: [HeldStreamSnapshot],
+                        open: [(rule: String, key: OpenKey)] = [], correlationRules: [(rule: String, state: CorrelationRuleState)] = []) {
         aggregator.restore(groups)
         stage.restoreHeld(held)
+        correlator.restore(open: open, rules: correlationRules)
         refreshNextEvent()
     }
 
-    /// The next moment something is due (a group message or a held record's release): live
-    /// mode sleeps until then unless a record arrives first.
+    /// Keys open now for a correlation rule (tests).
+    public func openKeys(_ rule: String) -> [OpenKey] { correlator.openKeys(rule) }
+
+    /// The next moment something is due (a group message, a held record's release, a stuck
+    /// deadline, an absence check): live mode sleeps until then unless a record arrives first.
     public var nextDeadline: Timestamp? {
         let hold = stage.hasHeldRecords ? stage.nextHoldDeadline : nil
-        guard let group = aggregator.nextDeadline else { return hold }
-        return hold.map { min($0, group) } ?? group
+        return [hold, aggregator.nextDeadline, correlator.nextDeadline].compactMap { $0 }.min()
     }
 
     private func refreshNextEvent() {
@@ -215,6 +222,39 @@ public final class Pipeline: MatchSink {
         refreshNextEvent()
     }
 
+    // MARK: Correlation
+
+    public func correlated(_ record: LogRecord, hits: [CorrelationHit]) {
+        let time = record.timestamp ?? clock
+        for hit in hits {
+            let key = hit.rule.definition.key.flatMap { TemplateScope.lookup($0, captures: hit.captures, record: record) }
+            switch hit.role {
+            case .start:
+                guard let key, !key.isEmpty else { continue }
+                correlator.start(hit.rule, key: key, record: record, captures: hit.captures, at: time) { correlationEvent($0) }
+            case .end:
+                guard let key, !key.isEmpty else { continue }
+                correlator.end(hit.rule, key: key, record: record, at: time) { correlationEvent($0) }
+            case .expect:
+                correlator.seen(hit.rule, record: record, at: time) { correlationEvent($0) }
+            }
+        }
+        refreshNextEvent()
+    }
+
+    /// A stuck key, an absence or their end, folded like any other alert (group_wait,
+    /// group_interval) under a group of its own kind, so it is sent with its reason.
+    private func correlationEvent(_ event: CorrelationEvent) {
+        let c = CorrelationAlert.make(event)
+        if c.reason != .resolved { stage.countAlert(of: c.rule) }
+        let silent = alertCutoff.map { c.time < $0 } ?? false
+        aggregator.ingest(
+            c.fingerprint, at: c.time, now: clock, silent: silent, facet: c.facet,
+            info: { GroupInfo(rule: c.rule.id, severity: c.alert.severity, labels: c.labels, timing: c.rule.timing, reason: c.reason) },
+            sample: { c.alert })
+        if let deadline = aggregator.nextDeadline, deadline <= clock { aggregator.advance(to: clock) { deliver($0) } }
+    }
+
     // MARK: Messages
 
     private func deliver(_ flush: GroupFlush<Alert>) {
@@ -227,7 +267,7 @@ public final class Pipeline: MatchSink {
             labels: flush.info.labels, reason: flush.reason, alerts: flush.samples, count: flush.count,
             firstSeen: flush.firstSeen, lastSeen: flush.lastSeen, decidedAt: flush.decidedAt,
             episodeCount: flush.episodeCount, episodeStart: flush.episodeStart,
-            previousMessageAt: flush.previousMessageAt)
+            previousMessageAt: flush.previousMessageAt, facets: flush.facets.isEmpty ? nil : flush.facets)
         stats.batches += 1
         let names = loaded.router.notifiers(rule: batch.rule, severity: batch.severity, labels: batch.labels)
         if names.isEmpty { stats.unroutedBatches += 1 }

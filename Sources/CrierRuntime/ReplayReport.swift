@@ -114,13 +114,15 @@ public enum ReplayReport {
         // Per-rule hits: every rule of a pack that had any hit, so silent rules show as 0.
         let hits = s.match.ruleHits
         let activePacks = Set(s.rules.rules.filter { hits[$0.index] > 0 }.map(\.pack))
-        let shown = s.rules.rules.filter { activePacks.contains($0.pack) && $0.kind == .match }
+        // Correlation rules count their alerts (stuck keys, absences), not the lines they read.
+        let shown = s.rules.rules.filter { activePacks.contains($0.pack) }
         let width = shown.map(\.id.count).max() ?? 0
         out.line("  rules:")
         if shown.isEmpty { out.line("    (no rule matched; \(s.rules.rules.count) rules in \(loaded.packs.count) packs were tried)") }
         for rule in shown {
             let limit = s.match.regexLimitHits[rule.index]
-            out.line("    \(rule.id.padding(width))  \(n(hits[rule.index]).leftPadding(9))"
+            let kind = rule.kind == .correlation ? "  stuck" : rule.kind == .absence ? "  absent" : ""
+            out.line("    \(rule.id.padding(width))  \(n(hits[rule.index]).leftPadding(9))\(kind)"
                      + (limit > 0 ? "  (\(n(limit)) lines hit the regex backtracking limit)" : ""))
         }
         let silent = s.rules.rules.count - shown.count

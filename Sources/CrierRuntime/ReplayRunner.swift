@@ -71,7 +71,8 @@ public final class ReplayRunner: PipelineOutput {
         let started = MonotonicClock.now()
         let reference = options.referenceTime ?? WallClock.now()
         let years = options.year.map { YearInference(year: $0) } ?? YearInference(reference: reference)
-        pipeline = Pipeline(loaded: loaded, source: options.inputs.first ?? "-", output: self, startTime: reference)
+        pipeline = Pipeline(loaded: loaded, source: options.inputs.first ?? "-", output: self, startTime: reference,
+                            zoneOffset: ZoneOffsets.make(options.zone))
         var read = ReadStats()
         var errors: [String] = []
         var pacer = options.speed.map { ReplayPacer(speed: $0) }

@@ -31,6 +31,16 @@ import GRDB
 ///   blocks and a disabled reason (`NotifierState`), for the worker after a restart and for
 ///   `crier status`.
 ///
+/// Version 3 (correlation):
+///
+/// * `correlation_key(rule, key, state JSON, updated_at)`, primary key (rule, key): the open
+///   keys of stuck-task rules (`OpenKey`: start time, deadline, start record, captures, when
+///   reported stuck).
+/// * `correlation_rule(rule PK, state JSON, updated_at)`: per-rule state
+///   (`CorrelationRuleState`: absence bookkeeping, starts not tracked over `max_open`).
+/// * `digest_state(name PK, state JSON, updated_at)`: what each digest has counted since
+///   it was last sent, and when it is due next (`DigestState`).
+///
 /// The checkpoint, the group state, the held records and the new outbox rows of one batch
 /// of records are written in one transaction (`commit`), so after `kill -9` crier resumes
 /// from a state where every record before the checkpoint is fully accounted for.
@@ -125,6 +135,14 @@ public final class StateStore: Sendable {
                                              updated_at INTEGER NOT NULL);
                 """)
         }
+        m.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE correlation_key (rule TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,
+                                              updated_at INTEGER NOT NULL, PRIMARY KEY (rule, key));
+                CREATE TABLE correlation_rule (rule TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at INTEGER NOT NULL);
+                CREATE TABLE digest_state (name TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at INTEGER NOT NULL);
+                """)
+        }
         return m
     }
 
@@ -173,6 +191,27 @@ public final class StateStore: Sendable {
         }
     }
 
+    public func loadCorrelation() throws(StoreError) -> (open: [(rule: String, key: OpenKey)],
+                                                         rules: [(rule: String, state: CorrelationRuleState)]) {
+        try read { db in
+            let open = try Row.fetchAll(db, sql: "SELECT rule, state FROM correlation_key ORDER BY rule, key").map { row in
+                (rule: row["rule"] as String, key: try StateStore.decode(OpenKey.self, row["state"]))
+            }
+            let rules = try Row.fetchAll(db, sql: "SELECT rule, state FROM correlation_rule ORDER BY rule").map { row in
+                (rule: row["rule"] as String, state: try StateStore.decode(CorrelationRuleState.self, row["state"]))
+            }
+            return (open, rules)
+        }
+    }
+
+    public func loadDigests() throws(StoreError) -> [String: String] {
+        try read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, state FROM digest_state").map {
+                ($0["name"] as String, $0["state"] as String)
+            })
+        }
+    }
+
     // MARK: - The batch transaction
 
     /// Everything one batch of records changed.
@@ -183,12 +222,16 @@ public final class StateStore: Sendable {
         /// The full set of held records now (replaces the stored set); nil leaves it alone.
         public var held: [HeldStreamSnapshot]?
         public var outbox: [OutboxEntry] = []
+        public var correlation = Correlator.Changes()
+        /// Digest states by name, as JSON (`DigestState`, owned by the runtime).
+        public var digests: [String: String] = [:]
         public var now: Timestamp
 
         public init(now: Timestamp) { self.now = now }
 
         public var isEmpty: Bool {
             checkpoints.isEmpty && groups.isEmpty && forgottenGroups.isEmpty && held == nil && outbox.isEmpty
+                && correlation.isEmpty && digests.isEmpty
         }
     }
 
@@ -219,6 +262,27 @@ public final class StateStore: Sendable {
                     try db.execute(sql: "INSERT OR REPLACE INTO held_record(stream, snapshot) VALUES (?, ?)",
                                    arguments: [String(snapshot.stream, radix: 16), try StateStore.encode(snapshot)])
                 }
+            }
+            for (rule, entry) in changes.correlation.upserted {
+                try db.execute(sql: """
+                    INSERT INTO correlation_key(rule, key, state, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(rule, key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+                    """, arguments: [rule, entry.key, try StateStore.encode(entry), now])
+            }
+            for (rule, key) in changes.correlation.removed {
+                try db.execute(sql: "DELETE FROM correlation_key WHERE rule = ? AND key = ?", arguments: [rule, key])
+            }
+            for (rule, state) in changes.correlation.rules {
+                try db.execute(sql: """
+                    INSERT INTO correlation_rule(rule, state, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(rule) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+                    """, arguments: [rule, try StateStore.encode(state), now])
+            }
+            for (name, state) in changes.digests {
+                try db.execute(sql: """
+                    INSERT INTO digest_state(name, state, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+                    """, arguments: [name, state, now])
             }
             var ids: [Int64] = []
             for entry in changes.outbox {

@@ -28,12 +28,51 @@ public struct GroupInfo: Hashable, Sendable, Codable {
     public var severity: Severity
     public var labels: [Label]
     public var timing: GroupTiming
+    /// Groups of correlation alerts say why every message is sent (`stuck`, `absent`,
+    /// `resolved`) instead of first/burst/repeat. Optional so saved states still decode.
+    public var reason: BatchReason?
 
-    public init(rule: String, severity: Severity, labels: [Label], timing: GroupTiming) {
+    public init(rule: String, severity: Severity, labels: [Label], timing: GroupTiming, reason: BatchReason? = nil) {
         self.rule = rule
         self.severity = severity
         self.labels = labels
         self.timing = timing
+        self.reason = reason
+    }
+}
+
+/// How many of a batch's occurrences share one description: "3 in queued > 30 min".
+public struct FacetCount: Hashable, Sendable, Codable {
+    public var name: String
+    public var count: Int
+    /// What is counted, singular and plural ("task", "tasks"), for the sentence.
+    public var noun: String?
+    public var plural: String?
+
+    public init(_ name: String, _ count: Int, noun: String? = nil, plural: String? = nil) {
+        self.name = name
+        self.count = count
+        self.noun = noun
+        self.plural = plural
+    }
+
+    /// `3 tasks in queued > 30 min`.
+    public var phrase: String {
+        let what = count == 1 ? noun : plural
+        return "\(HumanFormat.count(count)) \(what.map { "\($0) " } ?? "")\(name)"
+    }
+}
+
+/// A facet as the aggregator is given it with an occurrence.
+public struct Facet: Hashable, Sendable {
+    public var name: String
+    public var noun: String?
+    public var plural: String?
+
+    public init(_ name: String, noun: String? = nil, plural: String? = nil) {
+        self.name = name
+        self.noun = noun
+        self.plural = plural
     }
 }
 
@@ -50,6 +89,8 @@ public struct GroupFlush<Sample> {
     public var episodeCount: Int
     public var episodeStart: Timestamp
     public var previousMessageAt: Timestamp?
+    /// Occurrences per facet, in order of first appearance (empty when none was given).
+    public var facets: [FacetCount]
     /// Every occurrence in it was too old to alert on (`max_age` after a restart): the group
     /// state moves on as if it had been sent, but nothing goes out.
     public var silent: Bool
@@ -101,6 +142,8 @@ public struct Aggregator<Sample> {
         public var lastFreshAt: Timestamp?
         public var flushAt: Timestamp?
         public var expiryAt: Timestamp?
+        /// Pending occurrences per facet (optional: states saved before facets decode).
+        public var pendingFacets: [FacetCount]?
     }
 
     @usableFromInline struct Timer: Comparable {
@@ -139,8 +182,9 @@ public struct Aggregator<Sample> {
     ///   - count: occurrences this one stands for (a "message repeated N times" line).
     ///   - silent: the occurrence updates the group but cannot make it alert (too old).
     public mutating func ingest(_ fingerprint: Fingerprint, at time: Timestamp, now: Timestamp, count: Int = 1,
-                                silent: Bool = false, info: () -> GroupInfo, sample: () -> Sample) {
+                                silent: Bool = false, facet: Facet? = nil, info: () -> GroupInfo, sample: () -> Sample) {
         let count = max(1, count)
+        defer { if let facet { groups[fingerprint]?.addFacet(facet, count) } }
         changed.insert(fingerprint)
         forgotten.remove(fingerprint)
         if var state = groups[fingerprint] {
@@ -202,7 +246,9 @@ public struct Aggregator<Sample> {
             guard state.flushAt == timer.deadline, state.pendingCount > 0 else { return }
             let at = sendTime ?? timer.deadline
             let reason: BatchReason
-            if state.lastMessageAt == nil {
+            if let fixed = state.info.reason {
+                reason = fixed
+            } else if state.lastMessageAt == nil {
                 reason = .first
             } else if let fresh = state.lastFreshAt, at - fresh >= state.info.timing.repeatInterval {
                 reason = .repeat
@@ -213,7 +259,7 @@ public struct Aggregator<Sample> {
                 fingerprint: timer.fingerprint, info: state.info, reason: reason, samples: state.pendingSamples,
                 count: state.pendingCount, firstSeen: state.pendingFirstSeen, lastSeen: state.pendingLastSeen,
                 decidedAt: at, episodeCount: state.episodeCount, episodeStart: state.episodeStart,
-                previousMessageAt: state.lastMessageAt, silent: state.pendingLoud == 0))
+                previousMessageAt: state.lastMessageAt, facets: state.pendingFacets ?? [], silent: state.pendingLoud == 0))
             changed.insert(timer.fingerprint)
             state.previousMessage(at: at, fresh: reason != .burst)
             let expiry = max(state.lastSeen, at) + state.info.timing.repeatInterval
@@ -244,7 +290,18 @@ extension Aggregator.GroupState {
         pendingCount = 0
         pendingLoud = 0
         pendingSamples.removeAll(keepingCapacity: false)
+        pendingFacets = nil
         flushAt = nil
+    }
+
+    mutating func addFacet(_ facet: Facet, _ count: Int) {
+        var facets = pendingFacets ?? []
+        if let i = facets.firstIndex(where: { $0.name == facet.name }) {
+            facets[i].count += count
+        } else {
+            facets.append(FacetCount(facet.name, count, noun: facet.noun, plural: facet.plural))
+        }
+        pendingFacets = facets
     }
 }
 

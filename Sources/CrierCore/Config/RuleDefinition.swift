@@ -90,6 +90,11 @@ public struct RuleDefinition: Hashable, Sendable {
     public var key: String?
     public var timeout: Duration?
     public var resolve: Bool
+    /// What a key is waiting in while open, for messages: "stuck in queued". Default: the
+    /// rule id.
+    public var state: String?
+    /// Open keys kept at most (default 10,000); starts beyond are counted and reported.
+    public var maxOpen: Int?
     // Absence: `expect` with `every` or a calendar `by`.
     public var expect: MatcherDefinition?
     public var every: Duration?
@@ -157,6 +162,7 @@ extension RuleDefinition {
             start: map["start"].flatMap(readMatcher), end: map["end"].flatMap(readMatcher),
             key: map.string("key"), timeout: map.duration("timeout", allowZero: false),
             resolve: map.bool("resolve") ?? false,
+            state: map.string("state"), maxOpen: map["max_open"]?.int(min: 1),
             expect: map["expect"].flatMap(readMatcher), every: map.duration("every", allowZero: false),
             by: map.string("by"),
             location: location)
@@ -184,12 +190,16 @@ extension RuleDefinition {
             if key == nil { error("key", "is required: the capture that links a start to its end") }
             if timeout == nil { error("timeout", "is required: how long a start may wait for its end") }
             if expect != nil { error("expect", "a rule is either a correlation (`start`/`end`) or an absence (`expect`)") }
+            if every != nil || by != nil { error("every", "`every` and `by` belong with `expect`") }
         case .absence:
             if regex != nil { error("regex", "an absence rule matches with `expect`, not `regex`") }
             if every == nil && by == nil { error("every", "is required with `expect` (or a calendar `by`)") }
             if every != nil && by != nil { error("by", "give either `every` or `by`, not both") }
+            if key != nil || timeout != nil { error("key", "`key` and `timeout` belong with `start` and `end`") }
+            if let by, case .failure(let problem) = CalendarSchedule.parse(by) { error("by", problem.message) }
         }
         if multiline != nil && kind != .match { error("multiline", "only applies to rules with `regex`") }
+        if (state != nil || maxOpen != nil) && kind != .correlation { error("state", "`state` and `max_open` belong with `start` and `end`") }
     }
 
     static func readSelectors(_ node: ConfigNode) -> [SelectorDefinition] {

@@ -108,10 +108,13 @@ public struct AlertBatch: Hashable, Sendable, Codable {
     public var episodeStart: Timestamp
     /// When the previous message of this episode was decided, if there was one.
     public var previousMessageAt: Timestamp?
+    /// Occurrences per description when they differ ("3 in queued > 30 min, 1 in running >
+    /// 2 h"); nil when the group has one kind (optional so stored batches still decode).
+    public var facets: [FacetCount]?
 
     public init(fingerprint: Fingerprint, rule: String, severity: Severity, labels: [Label], reason: BatchReason,
                 alerts: [Alert], count: Int, firstSeen: Timestamp, lastSeen: Timestamp, decidedAt: Timestamp,
-                episodeCount: Int, episodeStart: Timestamp, previousMessageAt: Timestamp? = nil) {
+                episodeCount: Int, episodeStart: Timestamp, previousMessageAt: Timestamp? = nil, facets: [FacetCount]? = nil) {
         self.fingerprint = fingerprint
         self.rule = rule
         self.severity = severity
@@ -125,6 +128,7 @@ public struct AlertBatch: Hashable, Sendable, Codable {
         self.episodeCount = episodeCount
         self.episodeStart = episodeStart
         self.previousMessageAt = previousMessageAt
+        self.facets = facets
     }
 
     public var pack: String { String(rule.prefix { $0 != "." }) }

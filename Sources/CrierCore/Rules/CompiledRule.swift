@@ -32,6 +32,8 @@ public final class CompiledRule: Sendable {
     public let start: CompiledMatcher?
     public let end: CompiledMatcher?
     public let expect: CompiledMatcher?
+    /// Absence rules with `by`: the calendar moment.
+    public let schedule: CalendarSchedule?
 
     public var severity: Severity { definition.severity }
     public var pack: String { definition.pack }
@@ -54,6 +56,7 @@ public final class CompiledRule: Sendable {
         self.start = start
         self.end = end
         self.expect = expect
+        schedule = definition.by.flatMap { try? CalendarSchedule.parse($0).get() }
     }
 
     /// Label values for `group_by`, from captures, record parts and fields, in order.
@@ -183,11 +186,15 @@ public struct RuleSet: Sendable {
         }
         let link = d.link.flatMap { template($0, "link") }
 
-        // group_by and key must name something a record can have; a capture name is checked now.
-        if let key = d.key, let start, let regex = start.regex, !regex.captureNames.contains(where: { $0.name == key }) {
-            issue(diagnostics, d.location, "key", "'\(key)' is not a named capture of `start` "
-                  + "(captures: \(regex.captureNames.map(\.name).joined(separator: ", ")))")
-            ok = false
+        // The key is a capture or a record field. A matcher that is a bare regex can only get it
+        // from a capture, so a name that is not one is a typo and is reported now.
+        for (part, matcher) in [("start", start), ("end", end)] {
+            if let key = d.key, let matcher, matcher.selectors.isEmpty, let regex = matcher.regex,
+               !regex.captureNames.contains(where: { $0.name == key }) {
+                issue(diagnostics, d.location, "key", "'\(key)' is not a named capture of `\(part)` "
+                      + "(captures: \(regex.captureNames.map(\.name).joined(separator: ", ")))")
+                ok = false
+            }
         }
         guard ok, let title, let body else { return nil }
         return CompiledRule(definition: d, index: index, matcher: main, title: title, body: body, fields: fields,

@@ -9,6 +9,14 @@ public struct RuleHit: Sendable {
     }
 }
 
+/// A correlation rule's `start`, `end` or `expect` that matched a record.
+public struct CorrelationHit: Sendable {
+    public enum Role: Sendable { case start, end, expect }
+    public let rule: CompiledRule
+    public let role: Role
+    public let captures: [Capture]
+}
+
 /// Receives what the match stage decides. Called synchronously from `MatchStage.process`.
 public protocol MatchSink: AnyObject {
     /// A record that one or more rules fired on (its traceback, if any, attached).
@@ -16,6 +24,13 @@ public protocol MatchSink: AnyObject {
     /// A record no rule fired on; only called when `wantsMissed` (the view is borrowed).
     func missed(_ view: RecordView)
     var wantsMissed: Bool { get }
+    /// A record that starts, ends or is expected by correlation rules. Called before the
+    /// record's own rule hits are decided (which may wait for a traceback).
+    func correlated(_ record: LogRecord, hits: [CorrelationHit])
+}
+
+extension MatchSink {
+    public func correlated(_ record: LogRecord, hits: [CorrelationHit]) {}
 }
 
 /// Counters of the match stage, reported by replay and exported as metrics.
@@ -70,6 +85,8 @@ public final class MatchStage {
     /// otherwise spend more time on reference counting than on matching.
     private let slots: ContiguousArray<MatchSlot>
     private var streams: [UInt64: StreamState] = [:]
+    /// `start`, `end` and `expect` of correlation rules, tried on every record.
+    private let correlationMatchers: [(RuleMatchers, CorrelationHit.Role)]
     private var captureBuffer: [Capture] = []
 
     public init(rules: RuleSet, source: String) {
@@ -78,7 +95,14 @@ public final class MatchStage {
         stats = MatchStats(ruleCount: rules.rules.count)
         let scratch = RegexScratch()
         self.scratch = scratch
-        ruleMatchers = rules.matchRules.map { RuleMatchers(rule: $0, scratch: scratch) }
+        ruleMatchers = rules.matchRules.map { RuleMatchers(rule: $0, matcher: $0.matcher, scratch: scratch) }
+        var correlation: [(RuleMatchers, CorrelationHit.Role)] = []
+        for rule in rules.rules where rule.kind != .match {
+            for (role, matcher) in [(CorrelationHit.Role.start, rule.start), (.end, rule.end), (.expect, rule.expect)] {
+                if let matcher { correlation.append((RuleMatchers(rule: rule, matcher: matcher, scratch: scratch), role)) }
+            }
+        }
+        correlationMatchers = correlation
         slots = ContiguousArray(ruleMatchers.map { m in
             MatchSlot(matchers: Unmanaged.passUnretained(m), regex: m.regex.map { Unmanaged.passUnretained($0) },
                       hasSelectors: !m.selectors.isEmpty)
@@ -242,7 +266,28 @@ public final class MatchStage {
         return hits
     }
 
+    private func correlate(_ view: RecordView, sink: MatchSink) {
+        var hits: [CorrelationHit] = []
+        for (m, role) in correlationMatchers {
+            if !m.selectors.isEmpty && !m.selectorsMatch(view) { continue }
+            if let regex = m.regex {
+                switch regex.match(view.message) {
+                case .match: hits.append(CorrelationHit(rule: m.rule, role: role, captures: m.captures()))
+                case .limitExceeded: stats.regexLimitHits[m.rule.index] += 1
+                case .noMatch, .failed: continue
+                }
+            } else {
+                hits.append(CorrelationHit(rule: m.rule, role: role, captures: []))
+            }
+        }
+        if !hits.isEmpty { sink.correlated(materialize(view, traceback: nil), hits: hits) }
+    }
+
+    /// Counts an alert of a correlation rule (stuck, absent) in its rule's hits.
+    public func countAlert(of rule: CompiledRule) { stats.ruleHits[rule.index] += 1 }
+
     private func match(_ view: RecordView, now: Timestamp, sink: MatchSink) {
+        if !correlationMatchers.isEmpty { correlate(view, sink: sink) }
         let hits = collectHits(view)
         if hits.isEmpty {
             stats.records += 1
@@ -412,10 +457,10 @@ final class RuleMatchers {
     let regex: RegexMatcher?
     let selectors: [(field: FieldName, equals: [[UInt8]], regex: RegexMatcher?)]
 
-    init(rule: CompiledRule, scratch: RegexScratch) {
+    init(rule: CompiledRule, matcher: CompiledMatcher, scratch: RegexScratch) {
         self.rule = rule
-        regex = rule.matcher.regex.map { RegexMatcher($0, scratch: scratch) }
-        selectors = rule.matcher.selectors.map { selector in
+        regex = matcher.regex.map { RegexMatcher($0, scratch: scratch) }
+        selectors = matcher.selectors.map { selector in
             switch selector.test {
             case .equals(let values): return (selector.field, values, nil)
             case .regex(let r): return (selector.field, [], RegexMatcher(r, scratch: scratch))

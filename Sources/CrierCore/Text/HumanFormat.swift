@@ -11,6 +11,12 @@ public enum HumanFormat {
         return n < 0 ? "-" + out : out
     }
 
+    /// `2026-11-23 10:15 UTC`.
+    public static func clockUTC(_ t: Timestamp) -> String {
+        let c = t.civil
+        return "\(c.year.padded(4))-\(c.month.padded(2))-\(c.day.padded(2)) \(c.hour.padded(2)):\(c.minute.padded(2)) UTC"
+    }
+
     /// `5 min`, `1 h 5 min`, `3 d 2 h`, `12 s`, `under a second`: two units at most.
     public static func duration(_ d: Duration) -> String {
         let seconds = d.wholeSeconds
@@ -39,6 +45,16 @@ public enum BatchSummary {
         let title = batch.lead?.title ?? batch.rule
         switch batch.reason {
         case .repeat: return "Still happening: \(title)"
+        case .stuck where batch.count > 1:
+            // "3 tasks stuck in queued > 30 min, 1 in running > 2 h"
+            guard let facets = batch.facets, var first = facets.first?.phrase else { return "\(HumanFormat.count(batch.count)) × \(title)" }
+            if let noun = facets[0].count == 1 ? facets[0].noun : facets[0].plural, let r = first.range(of: noun + " ") {
+                first.replaceSubrange(r, with: noun + " stuck ")
+            } else {
+                first += " stuck"
+            }
+            let rest = facets.dropFirst().map { "\(HumanFormat.count($0.count)) \($0.name)" }
+            return ([first] + rest).joined(separator: ", ")
         default: return title
         }
     }
@@ -65,11 +81,7 @@ public enum BatchSummary {
         }
     }
 
-    /// `10:15 UTC` today-style clock, with the date when it is not the decision's day.
-    static func clock(_ t: Timestamp) -> String {
-        let c = t.civil
-        return "\(c.year.padded(4))-\(c.month.padded(2))-\(c.day.padded(2)) \(c.hour.padded(2)):\(c.minute.padded(2)) UTC"
-    }
+    static func clock(_ t: Timestamp) -> String { HumanFormat.clockUTC(t) }
 
     /// Bodies of the other samples that say something the lead does not, for a short list.
     public static func otherExamples(_ batch: AlertBatch, limit: Int = 4) -> [String] {

@@ -39,8 +39,33 @@ public enum Notifiers {
     }
 }
 
-/// Severity colours shared by the chat renderers (0xRRGGBB).
+/// Severity colours shared by the chat renderers (0xRRGGBB). A resolved message is green
+/// and a digest grey whatever the rule's severity: they report, they do not alarm.
 enum SeverityStyle {
+    static func color(_ batch: AlertBatch) -> Int64 {
+        switch batch.reason {
+        case .resolved: 0x2ECC71
+        case .digest: 0x95A5A6
+        default: color(batch.severity)
+        }
+    }
+
+    static func emoji(_ batch: AlertBatch) -> String {
+        switch batch.reason {
+        case .resolved: ":white_check_mark:"
+        case .digest: ":bar_chart:"
+        default: emoji(batch.severity)
+        }
+    }
+
+    /// `[ERROR]`, `[RESOLVED]`, `[DIGEST]` for text forms.
+    static func tag(_ batch: AlertBatch) -> String {
+        switch batch.reason {
+        case .resolved, .digest: batch.reason.rawValue.uppercased()
+        default: batch.severity.rawValue.uppercased()
+        }
+    }
+
     static func color(_ severity: Severity) -> Int64 {
         switch severity {
         case .info: 0x3498DB  // blue

@@ -16,7 +16,7 @@ public struct ConsoleRenderer: BatchRenderer {
     public static func text(_ batch: AlertBatch) -> String {
         var lines: [String] = []
         let count = batch.count > 1 ? ", ×\(HumanFormat.count(batch.count))" : ""
-        lines.append("[\(batch.severity.rawValue.uppercased())] \(BatchSummary.headline(batch))  (\(batch.reason.rawValue)\(count))")
+        lines.append("[\(SeverityStyle.tag(batch))] \(BatchSummary.headline(batch))  (\(batch.reason.rawValue)\(count))")
         if let lead = batch.lead {
             for line in lead.body.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).prefix(20)
             where !lead.body.isEmpty {

@@ -71,7 +71,7 @@ public struct DiscordRenderer: BatchRenderer {
         if let link = lead?.link, link.hasPrefix("https://") || link.hasPrefix("http://"), link.utf8.count <= 2048 {
             embed["url"] = .string(link)
         }
-        embed["color"] = .int(SeverityStyle.color(batch.severity))
+        embed["color"] = .int(SeverityStyle.color(batch))
         if !fieldObjects.isEmpty {
             embed["fields"] = .array(fieldObjects.map { ["name": .string($0.name), "value": .string($0.value), "inline": true] })
         }

@@ -17,7 +17,7 @@ public struct EmailNotifier: Notifier {
     }
 
     public func render(_ batch: AlertBatch) -> RenderedPayload {
-        let subject = "[\(batch.severity.rawValue.uppercased())] \(BatchSummary.headline(batch))"
+        let subject = "[\(SeverityStyle.tag(batch))] \(BatchSummary.headline(batch))"
         let text = ConsoleRenderer.text(batch)
         var html = "<html><body><h2>\(EmailNotifier.escape(BatchSummary.headline(batch)))</h2>"
         if let lead = batch.lead {

@@ -44,7 +44,7 @@ public struct SlackRenderer: BatchRenderer {
         var blocks: [JSONValue] = []
 
         // Header: plain_text, so no escaping; Slack shows it literally.
-        let header = fit("\(SeverityStyle.emoji(batch.severity)) \(headline)", Limit.header, "blocks[0].text")
+        let header = fit("\(SeverityStyle.emoji(batch)) \(headline)", Limit.header, "blocks[0].text")
         blocks.append(["type": "header", "text": ["type": "plain_text", "text": .string(header), "emoji": true]])
 
         // Body and count.
@@ -100,7 +100,7 @@ public struct SlackRenderer: BatchRenderer {
         if let iconEmoji { body["icon_emoji"] = .string(iconEmoji) }
         if let iconURL { body["icon_url"] = .string(iconURL) }
         // The notification text: shown in pop-ups and where blocks are not rendered.
-        var fallback = "[\(batch.severity.rawValue.uppercased())] \(SlackRenderer.escape(headline))"
+        var fallback = "[\(SeverityStyle.tag(batch))] \(SlackRenderer.escape(headline))"
         if let countLine = BatchSummary.countLine(batch) { fallback += " — \(SlackRenderer.escape(countLine))" }
         if mention { fallback = "<!here> " + fallback }
         body["text"] = .string(fit(fallback, Limit.text, "text"))

@@ -47,7 +47,9 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
         pending = PendingChanges(now: now)
         pipeline = Pipeline(loaded: loaded, source: "live", output: NullOutput.shared, startTime: now)
         pipeline.recordsMoveClock = false
-        pipeline.restore(groups: try store.loadGroups(), held: try store.loadHeld())
+        let correlation = try store.loadCorrelation()
+        pipeline.restore(groups: try store.loadGroups(), held: try store.loadHeld(), open: correlation.open,
+                         correlationRules: correlation.rules)
         pipeline.output = self
         pipeline.tick(to: now)
     }
@@ -105,6 +107,7 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
             pending.groups[fp] = nil
             pending.forgotten.insert(fp)
         }
+        pending.correlation.merge(state.correlation)
         let held = pipeline.stage.saveHeld()
         if !held.isEmpty || heldWasSaved { pending.held = held }
         guard !pending.isEmpty else {
@@ -117,6 +120,7 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
         changes.forgottenGroups = Array(pending.forgotten)
         changes.held = pending.held
         changes.outbox = pending.outbox
+        changes.correlation = pending.correlation
         do {
             try store.commit(changes)
         } catch {
@@ -177,6 +181,7 @@ struct PendingChanges {
     var forgotten: Set<Fingerprint> = []
     var held: [HeldStreamSnapshot]?
     var outbox: [OutboxEntry] = []
+    var correlation = Correlator.Changes()
     /// Chunks whose queue slots are released once this is written.
     var acknowledgements = 0
     var retryAt: Timestamp?
@@ -186,6 +191,7 @@ struct PendingChanges {
 
     var isEmpty: Bool {
         checkpoints.isEmpty && groups.isEmpty && forgotten.isEmpty && held == nil && outbox.isEmpty && acknowledgements == 0
+            && correlation.isEmpty
     }
 }
 
