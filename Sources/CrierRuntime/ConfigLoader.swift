@@ -79,6 +79,19 @@ public struct ConfigLoader {
         let packs = catalog.load(config.packs, diagnostics: diagnostics)
         let rules = RuleSet.compile(packs.flatMap(\.rules) + config.rules, defaults: config.defaults.timing,
                                     diagnostics: diagnostics)
+        // Calendar zones are checked here: the core has no time zone database.
+        for rule in rules.rules {
+            if let zone = rule.schedule?.zone, !ZoneOffsets.isKnown(zone) {
+                RuleSet.issue(diagnostics, rule.definition.location, "by", "rule '\(rule.id)': unknown time zone '\(zone)' "
+                              + "(use a name such as Europe/Paris or UTC)")
+            }
+        }
+        for (i, digest) in config.digests.enumerated() {
+            if let zone = digest.schedule?.zone, !ZoneOffsets.isKnown(zone) {
+                diagnostics.error("digests[\(i)].schedule", "unknown time zone '\(zone)' (use a name such as Europe/Paris or UTC)",
+                                  line: digest.line)
+            }
+        }
         if config.notifiers.isEmpty { config.notifiers = [NotifierConfig(name: "console", kind: .console)] }
         let router = Router(routes: config.routes, notifiers: config.notifiers.map(\.name), diagnostics: diagnostics)
         if diagnostics.hasErrors { throw ConfigError(diagnostics.issues) }

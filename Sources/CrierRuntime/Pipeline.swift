@@ -11,6 +11,8 @@ public struct OutgoingMessage: Sendable {
 
 /// Where the pipeline's results go: the replay report, the outbox (live), a test.
 public protocol PipelineOutput: AnyObject {
+    /// Delivery lines for a digest covering `since` until now (nil: not measured).
+    func deliveryHealth(since: Timestamp) -> [String]?
     /// Every rule hit, when `wantsMatches` (`--matches`).
     func match(_ record: LogRecord, hit: RuleHit)
     /// A record no rule fired on, when `wantsMissed` (`--print-missed`); borrowed view.
@@ -22,6 +24,7 @@ public protocol PipelineOutput: AnyObject {
 }
 
 extension PipelineOutput {
+    public func deliveryHealth(since: Timestamp) -> [String]? { nil }
     public func match(_ record: LogRecord, hit: RuleHit) {}
     public func missed(_ view: RecordView) {}
     public var wantsMatches: Bool { false }
@@ -66,6 +69,8 @@ public final class Pipeline: MatchSink {
     private var nextEvent = Timestamp.distantFuture
     /// Stuck keys and absences (correlation rules); events become alerts in the aggregator.
     private var correlator: Correlator
+    /// Scheduled summaries (`digests:`).
+    private var digests: DigestBook
     private let renderers: [String: any BatchRenderer]
     /// Unowned: the output owns the pipeline (replay runner, live service).
     public unowned var output: PipelineOutput
@@ -76,6 +81,7 @@ public final class Pipeline: MatchSink {
         stage = MatchStage(rules: loaded.rules, source: source)
         aggregator = Aggregator(maxSamples: loaded.config.defaults.maxSamples)
         correlator = Correlator(rules: loaded.rules.rules, zoneOffset: zoneOffset)
+        digests = DigestBook(configs: loaded.config.digests, zoneOffset: zoneOffset)
         renderers = Dictionary(loaded.renderers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         self.output = output
         clock = startTime
@@ -89,6 +95,10 @@ public final class Pipeline: MatchSink {
 
     /// Records older than this update state but never alert (`max_age` after a restart).
     public var alertCutoff: Timestamp?
+    /// Live restart: stuck and absence deadlines wait until then, so that the ends written
+    /// while crier was down are read (from the backlog) before anything is called stuck.
+    public var correlationHeldUntil: Timestamp?
+
     /// Replay: record times drive the clock. Live: only `tick(to:)` (the wall clock) does,
     /// so a record stamped in the future by a skewed clock cannot fire timers early.
     public var recordsMoveClock = true
@@ -104,6 +114,7 @@ public final class Pipeline: MatchSink {
                 clock = t
                 clockSet = true
                 correlator.watch(from: t)
+                digests.watch(from: t)
                 refreshNextEvent()
             } else if t > clock {
                 if t >= nextEvent { advanceClock(to: t) } else { clock = t }
@@ -121,6 +132,7 @@ public final class Pipeline: MatchSink {
             clock = now
             clockSet = true
             correlator.watch(from: now)
+            digests.watch(from: now)
         }
         advanceClock(to: now)
     }
@@ -132,13 +144,16 @@ public final class Pipeline: MatchSink {
     private func advanceClock(to target: Timestamp) {
         while true {
             let hold = stage.hasHeldRecords ? stage.nextHoldDeadline : nil
-            let correlation = correlator.nextDeadline
-            let next = [hold, aggregator.nextDeadline, correlation].compactMap { $0 }.min() ?? .distantFuture
+            let correlation = correlator.nextDeadline.map { max($0, correlationHeldUntil ?? $0) }
+            let digest = digests.nextDeadline
+            let next = [hold, aggregator.nextDeadline, correlation, digest].compactMap { $0 }.min() ?? .distantFuture
             guard next <= target else { break }
             if next > clock { clock = next }
             if let hold, hold <= next { stage.expireHeld(now: clock, sink: self) }
             if let correlation, correlation <= next { correlator.advance(to: clock) { correlationEvent($0) } }
             aggregator.advance(to: clock) { deliver($0) }
+            // After the groups: a digest counts what was decided up to its moment.
+            if let digest, digest <= next { sendDigests() }
         }
         if target > clock { clock = target }
         refreshNextEvent()
@@ -168,17 +183,19 @@ public final class Pipeline: MatchSink {
 
     /// What changed since the last call, for the state store.
     public func takeStateChanges() -> (groups: [(Fingerprint, Aggregator<Alert>.GroupState)], forgotten: [Fingerprint],
-                                       correlation: Correlator.Changes) {
+                                       correlation: Correlator.Changes, digests: [String: DigestState]) {
         let changes = aggregator.takeChanges()
-        return (changes.changed, changes.forgotten, correlator.takeChanges())
+        return (changes.changed, changes.forgotten, correlator.takeChanges(), digests.takeChanges())
     }
 
     /// Puts back the state of an earlier run.
     public func restore(groups: [(Fingerprint, Aggregator<Alert>.GroupState)], held: [HeldStreamSnapshot],
-                        open: [(rule: String, key: OpenKey)] = [], correlationRules: [(rule: String, state: CorrelationRuleState)] = []) {
+                        open: [(rule: String, key: OpenKey)] = [], correlationRules: [(rule: String, state: CorrelationRuleState)] = [],
+                        digests saved: [String: DigestState] = [:]) {
         aggregator.restore(groups)
         stage.restoreHeld(held)
         correlator.restore(open: open, rules: correlationRules)
+        digests.restore(saved)
         refreshNextEvent()
     }
 
@@ -189,8 +206,12 @@ public final class Pipeline: MatchSink {
     /// deadline, an absence check): live mode sleeps until then unless a record arrives first.
     public var nextDeadline: Timestamp? {
         let hold = stage.hasHeldRecords ? stage.nextHoldDeadline : nil
-        return [hold, aggregator.nextDeadline, correlator.nextDeadline].compactMap { $0 }.min()
+        let correlation = correlator.nextDeadline.map { max($0, correlationHeldUntil ?? $0) }
+        return [hold, aggregator.nextDeadline, correlation, digests.nextDeadline].compactMap { $0 }.min()
     }
+
+    /// A digest's state (tests).
+    public func digestState(_ name: String) -> DigestState? { digests.state(name) }
 
     private func refreshNextEvent() {
         nextEvent = nextDeadline ?? .distantFuture
@@ -257,6 +278,20 @@ public final class Pipeline: MatchSink {
 
     // MARK: Messages
 
+    private func sendDigests() {
+        let output = self.output
+        digests.advance(to: clock, health: { output.deliveryHealth(since: $0) }) { config, batch in
+            stats.batches += 1
+            let names = config.notifiers.isEmpty ? loaded.renderers.map(\.name) : config.notifiers
+            for name in names {
+                guard let renderer = renderers[name] else { continue }
+                stats.messagesByReason[.digest, default: 0] += 1
+                stats.messagesByNotifier[name, default: 0] += 1
+                output.message(OutgoingMessage(batch: batch, notifier: name, kind: renderer.kind, payload: renderer.render(batch)))
+            }
+        }
+    }
+
     private func deliver(_ flush: GroupFlush<Alert>) {
         if flush.silent {
             stats.silencedBatches += 1
@@ -269,6 +304,7 @@ public final class Pipeline: MatchSink {
             episodeCount: flush.episodeCount, episodeStart: flush.episodeStart,
             previousMessageAt: flush.previousMessageAt, facets: flush.facets.isEmpty ? nil : flush.facets)
         stats.batches += 1
+        digests.note(batch)
         let names = loaded.router.notifiers(rule: batch.rule, severity: batch.severity, labels: batch.labels)
         if names.isEmpty { stats.unroutedBatches += 1 }
         for name in names {

@@ -187,6 +187,58 @@ let haveCorpus = FileManager.default.fileExists(atPath: openSSH)
     }
 }
 
+/// Stuck tasks, absences and digests in replay: on the log's own clock, in seconds.
+@Suite struct CorrelationReplayCLITests {
+    @Test func aDayOfLogShowsItsStuckTasksAbsencesAndDigests() throws {
+        let dir = TempDirectory()
+        let cfg = dir.write("crier.yaml", """
+            packs: []
+            rules:
+              - id: task_stuck
+                start: {regex: 'Task (?<task>\\S+)\\[(?<task_id>[\\w-]+)\\] received'}
+                end: {regex: 'Task \\S+\\[(?<task_id>[\\w-]+)\\] (?:succeeded|raised)'}
+                key: task_id
+                timeout: 30m
+                resolve: true
+                state: queued
+              - id: montage_missing
+                description: nightly montage
+                expect: {regex: 'montage completed'}
+                by: "06:00"
+            digests:
+              - {name: daily, schedule: "07:00"}
+
+            """)
+        var log = ""
+        func line(_ hour: Int, _ minute: Int, _ text: String) {
+            log += "2026-11-23T\(hour < 10 ? "0" : "")\(hour):\(minute < 10 ? "0" : "")\(minute):00+00:00 w1 celery[1]: \(text)\n"
+        }
+        line(0, 0, "worker ready")
+        line(0, 10, "Task app.render[a] received")
+        line(0, 20, "Task app.render[a] succeeded in 600s: None")
+        line(1, 0, "Task app.render[b] received")
+        line(2, 0, "Task app.render[b] succeeded in 3600s: None")
+        line(5, 50, "Task app.render[c] received")
+        line(6, 0, "montage completed")          // the 06:00 window was not watched whole: no alert either way
+        line(8, 0, "heartbeat")                  // c's deadline (06:20) passed in record time
+        let input = dir.write("worker.log", log)
+        let r = try CLI.run(["replay", "--utc", "--output", "jsonl", "--matches", "--config", cfg, input])
+        #expect(r.status == 0, "\(r.stderr)")
+        let events = r.stdout.split(separator: "\n").compactMap { parseJSON(String($0)) as? [String: Any] }
+        #expect(!events.contains { $0["type"] as? String == "match" }, "start and end lines are not match events")
+        let notes = events.filter { $0["type"] as? String == "notification" }
+        let seen = notes.map { "\($0["reason"]!) \($0["decided_at"]!) \($0["title"]!)" }
+        #expect(seen == [
+            "stuck 2026-11-23T01:30:10.000Z Task b stuck in queued for over 30 min",
+            "resolved 2026-11-23T02:00:10.000Z Task b finished after 1 h (was stuck in queued)",
+            "stuck 2026-11-23T06:20:10.000Z Task c stuck in queued for over 30 min",
+            "digest 2026-11-23T07:00:00.000Z Digest daily: 2 occurrences in 7 h",
+        ], "\(seen)")
+        let summary = events.last { $0["type"] as? String == "summary" }
+        #expect((summary?["rules"] as? [String: Int])?["local.task_stuck"] == 2)
+    }
+}
+
 @Suite struct CheckCLITests {
     @Test func brokenConfigListsEveryErrorWithFileAndLine() throws {
         let dir = TempDirectory()

@@ -232,6 +232,46 @@ func isoNow(offset: TimeInterval = 0) -> String {
         #expect(!second.stdout.contains("(first"))
     }
 
+    /// A task started before a `kill -9` is still watched after the restart: its deadline
+    /// passes while crier is down and it is reported stuck once, then resolved by its end.
+    @Test(.enabled(if: haveSQLite))
+    func anOpenTaskSurvivesKill9AndIsReportedStuckAfterTheRestart() throws {
+        let dir = TempDirectory()
+        let log = dir.write("logs/worker.log", "")
+        let cfg = config(dir, sources: "  - {type: file, paths: [\"\(log)\"]}", extra: """
+            packs: []
+            rules:
+              - id: task_stuck
+                start: {regex: 'Task (?<task>\\S+)\\[(?<task_id>[\\w-]+)\\] received'}
+                end: {regex: 'Task \\S+\\[(?<task_id>[\\w-]+)\\] succeeded'}
+                key: task_id
+                timeout: 1s
+                resolve: true
+                state: queued
+            """)
+        func append(_ line: String) {
+            let h = FileHandle(forWritingAtPath: log)!
+            h.seekToEndOfFile()
+            h.write(Data("\(isoNow()) w celery[9]: \(line)\n".utf8))
+            try? h.close()
+        }
+        let first = try LiveProcess(["run", "--config", cfg], environment: ["CRIER_LOG_LEVEL": "debug"])
+        #expect(first.waitUntilRunning())
+        append("Task app.render[k-1] received")
+        let size = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? -1
+        #expect(first.waitFor { _, err in err.contains("file:\(log)@\(size)") }, "the start is saved")
+        first.kill9()
+        _ = first.finish()
+        #expect(sqlite("\(dir.path)/state/crier.db", "SELECT key FROM correlation_key") == "k-1")
+        let second = try LiveProcess(["run", "--config", cfg])
+        #expect(second.waitForStdout("Task k-1 stuck in queued for over 1 s"), "\(second.stdout)\(second.stderr)")
+        append("Task app.render[k-1] succeeded in 5.0s: None")
+        #expect(second.waitForStdout("Task k-1 finished after"), "\(second.stdout)")
+        #expect(second.terminate() == 0)
+        #expect(second.stdout.components(separatedBy: "stuck in queued for over").count == 2, "reported once")
+        #expect(sqlite("\(dir.path)/state/crier.db", "SELECT COUNT(*) FROM correlation_key") == "0")
+    }
+
     @Test(.enabled(if: haveSQLite))
     func recordsOlderThanMaxAgeUpdateStateButDoNotAlert() throws {
         let dir = TempDirectory()

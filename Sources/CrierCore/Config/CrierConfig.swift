@@ -131,9 +131,14 @@ extension CrierConfig {
                     + (names.isEmpty ? "" : " (notifiers: \(names.sorted().joined(separator: ", ")))"), line: route.line)
             }
         }
+        var digestNames: Set<String> = []
         for (i, digest) in digests.enumerated() {
             for name in digest.notifiers where !names.contains(name) {
-                root.diagnostics.error("digests[\(i)].notifiers", "no notifier is named '\(name)'", line: digest.line)
+                root.diagnostics.error("digests[\(i)].notifiers", "no notifier is named '\(name)'"
+                    + (names.isEmpty ? "" : " (notifiers: \(names.sorted().joined(separator: ", ")))"), line: digest.line)
+            }
+            if !digestNames.insert(digest.name).inserted {
+                root.diagnostics.error("digests[\(i)].name", "'\(digest.name)' is used by two digests", line: digest.line)
             }
         }
     }
@@ -425,19 +430,64 @@ public struct RouteConfig: Sendable {
 }
 
 /// A scheduled summary.
+/// A scheduled summary (`digests:`).
 public struct DigestConfig: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Counts per rule and severity, the top groups, stuck and absent counts and delivery
+        /// health since the last digest. Sent even when quiet: silence is news too.
+        case summary
+        /// The groups at `min_severity` or above seen in the window; nothing is sent when
+        /// there were none. With `every: 30m`: "failures in the last 30 minutes".
+        case failures
+    }
+
     public var name: String
-    public var schedule: String
-    public var notifiers: [String]
+    public var kind = Kind.summary
+    /// A calendar moment (`mon 09:00`, `09:00`, `weekdays 08:30 Europe/Paris`); or `every`.
+    public var schedule: CalendarSchedule?
+    public var every: Duration?
+    /// Default: every notifier.
+    public var notifiers: [String] = []
+    /// Groups listed. Default 10.
+    public var top = 10
+    /// `failures`: the lowest severity listed. Default error.
+    public var minSeverity = Severity.error
+    /// Send when nothing happened. Default: true for `summary`, false for `failures`.
+    public var sendEmpty: Bool?
     public var line: Int?
+
+    public init(name: String) { self.name = name }
+
+    public var sendsWhenEmpty: Bool { sendEmpty ?? (kind == .summary) }
+
+    /// `mon 09:00` or `every 30m`, for messages.
+    public var cadence: String { schedule.map { $0.text } ?? every.map { "every \(DurationParser.format($0))" } ?? "" }
 
     static func read(_ node: ConfigNode) -> DigestConfig? {
         guard let map = node.map() else { return nil }
-        let digest = DigestConfig(name: map.require("name")?.string() ?? "",
-                                  schedule: map.require("schedule")?.string() ?? "",
-                                  notifiers: map.require("notifiers")?.stringList() ?? [], line: node.line)
-        map.finish(known: ["kind", "window", "top"])
-        return digest
+        defer { map.finish() }
+        var d = DigestConfig(name: map.require("name")?.string() ?? "")
+        d.line = node.line
+        d.kind = map["kind"]?.oneOf(Kind.self) ?? .summary
+        if let text = map.string("schedule") {
+            switch CalendarSchedule.parse(text) {
+            case .success(let s): d.schedule = s
+            case .failure(let e): map["schedule"]?.error(e.message)
+            }
+        }
+        d.every = map.duration("every", allowZero: false)
+        if d.schedule == nil && d.every == nil && map["schedule"] == nil {
+            map.node.diagnostics.error(map.childPath("schedule"), "is required: a time such as 'mon 09:00', or `every: 30m`",
+                                       line: node.line)
+        }
+        if map["schedule"] != nil && d.every != nil {
+            map["every"]?.error("give either `schedule` or `every`, not both")
+        }
+        d.notifiers = map["notifiers"]?.stringList() ?? []
+        d.top = map["top"]?.int(min: 1, max: 50) ?? d.top
+        d.minSeverity = map["min_severity"]?.oneOf(Severity.self) ?? d.minSeverity
+        d.sendEmpty = map.bool("send_empty")
+        return d
     }
 }
 

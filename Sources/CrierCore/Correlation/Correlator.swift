@@ -142,6 +142,7 @@ public struct Correlator {
         open[rule.id] = keys
         markChanged(rule.id, key)
         timers.insert(Timer(deadline: entry.deadline, kind: .stuck, rule: rule.id, key: key))
+        dropStaleTimers()
     }
 
     /// An `end` matched: the key is done; announced if it had been reported stuck.
@@ -149,6 +150,7 @@ public struct Correlator {
                              emit: (CorrelationEvent) -> Void) {
         guard let entry = open[rule.id]?[key] else { return }
         removeKey(rule.id, key)
+        dropStaleTimers()
         if entry.stuckAt != nil && rule.definition.resolve {
             emit(.resolved(rule, entry, endedAt: time, end: record))
         }
@@ -166,6 +168,7 @@ public struct Correlator {
             state.nextCheck = state.lastSeen! + every
         }
         setAbsence(rule.id, state)
+        dropStaleTimers()
         if let missing, rule.definition.resolve {
             emit(.back(rule, missingSince: missing, lastSeen: previous, record: record, at: time))
         }
@@ -179,6 +182,7 @@ public struct Correlator {
             timers.removeMin()
             fire(timer, emit: emit)
         }
+        dropStaleTimers()
     }
 
     /// Whether a timer is still current (timers are never removed, only outdated).
@@ -240,6 +244,25 @@ public struct Correlator {
     private func windowStart(_ rule: CompiledRule, check: Timestamp, state: AbsenceState) -> Timestamp {
         if let every = rule.definition.every { return check - every }
         return rule.schedule!.previous(atOrBefore: check - .microseconds(1), offset: zoneOffset)
+    }
+
+    /// Drops outdated timers from the top of the heap, so `nextDeadline` is a real one (live
+    /// mode sleeps until it).
+    private mutating func dropStaleTimers() {
+        while let timer = timers.min, !isCurrent(timer) { timers.removeMin() }
+    }
+
+    private func isCurrent(_ timer: Timer) -> Bool {
+        switch timer.kind {
+        case .stuck:
+            guard let entry = open[timer.rule]?[timer.key] else { return false }
+            return entry.stuckAt == nil && entry.deadline == timer.deadline
+        case .forget:
+            guard let stuck = open[timer.rule]?[timer.key]?.stuckAt else { return false }
+            return stuck + Self.resolveWindow == timer.deadline
+        case .absence:
+            return absenceTimerAt[timer.rule] == timer.deadline
+        }
     }
 
     // MARK: State

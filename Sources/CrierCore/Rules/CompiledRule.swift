@@ -202,7 +202,7 @@ public struct RuleSet: Sendable {
                             expect: expect)
     }
 
-    static func issue(_ diagnostics: ConfigDiagnostics, _ location: SourceLocation, _ key: String, _ message: String) {
+    public static func issue(_ diagnostics: ConfigDiagnostics, _ location: SourceLocation, _ key: String, _ message: String) {
         let path = location.path.isEmpty ? key : "\(location.path).\(key)"
         diagnostics.issues(at: SourceLocation(file: location.file, line: location.line, path: path), message)
     }

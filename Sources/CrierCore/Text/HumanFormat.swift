@@ -76,7 +76,9 @@ public enum BatchSummary {
             let more = batch.count == 1 ? "1 more" : "\(HumanFormat.count(batch.count)) more"
             return "\(more) in \(HumanFormat.duration(window)) "
                 + "(\(HumanFormat.count(batch.episodeCount)) since \(clock(batch.episodeStart)))"
-        case .resolved, .stuck, .absent, .digest:
+        case .digest:
+            return nil  // the report says its own counts
+        case .resolved, .stuck, .absent:
             return batch.count > 1 ? "\(HumanFormat.count(batch.count)) in this message" : nil
         }
     }

@@ -15,7 +15,7 @@ public struct ConsoleRenderer: BatchRenderer {
     /// The text form, without trailing newline.
     public static func text(_ batch: AlertBatch) -> String {
         var lines: [String] = []
-        let count = batch.count > 1 ? ", ×\(HumanFormat.count(batch.count))" : ""
+        let count = batch.count > 1 && batch.reason != .digest ? ", ×\(HumanFormat.count(batch.count))" : ""
         lines.append("[\(SeverityStyle.tag(batch))] \(BatchSummary.headline(batch))  (\(batch.reason.rawValue)\(count))")
         if let lead = batch.lead {
             for line in lead.body.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).prefix(20)

@@ -47,12 +47,18 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
         pending = PendingChanges(now: now)
         pipeline = Pipeline(loaded: loaded, source: "live", output: NullOutput.shared, startTime: now)
         pipeline.recordsMoveClock = false
+        // Reading the backlog of a few minutes' downtime takes well under this.
+        pipeline.correlationHeldUntil = now + PipelineService.correlationGrace
         let correlation = try store.loadCorrelation()
+        let digests = try store.loadDigests().compactMapValues { try? JSONDecoder().decode(DigestState.self, from: Data($0.utf8)) }
         pipeline.restore(groups: try store.loadGroups(), held: try store.loadHeld(), open: correlation.open,
-                         correlationRules: correlation.rules)
+                         correlationRules: correlation.rules, digests: digests)
         pipeline.output = self
         pipeline.tick(to: now)
     }
+
+    /// After a start, stuck and absence deadlines wait this long for the backlog to be read.
+    static let correlationGrace = Duration.seconds(10)
 
     // MARK: Service
 
@@ -81,13 +87,27 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
         // order, then send what groups hold and commit.
         try? await gracefulShutdown()
         pipeline.flushGroups(now: WallClock.now())
-        commitPending(now: WallClock.now())
+        commitPending(now: WallClock.now(), final: true)
         if !pending.isEmpty {
             logger.error("could not save the last changes to \(store.path); the records after the last checkpoint will be read again")
         }
     }
 
     // MARK: PipelineOutput
+
+    func deliveryHealth(since: Timestamp) -> [String]? {
+        guard let s = try? store.deliveryStats(since: since) else { return nil }
+        if s.byNotifier.isEmpty { return ["Delivery: nothing was sent"] }
+        return s.byNotifier.keys.sorted().map { name in
+            let c = s.byNotifier[name]!
+            let delivered = c["delivered"] ?? 0, dead = c["dead"] ?? 0
+            let waiting = (c["pending"] ?? 0) + (c["retrying"] ?? 0) + (c["rate_limited"] ?? 0)
+            let rate = delivered + dead == 0 ? "" : String(format: " (%.1f%%)", Double(delivered) * 100 / Double(delivered + dead))
+            let times = s.responseMillis[name] ?? []
+            let p95 = times.isEmpty ? "" : "; p95 \(times[min(times.count - 1, Int(Double(times.count) * 0.95))]) ms"
+            return "Delivery to \(name): \(delivered) delivered, \(dead) dead\(rate)" + (waiting > 0 ? ", \(waiting) waiting" : "") + p95
+        }
+    }
 
     func message(_ message: OutgoingMessage) {
         pending.outbox.append(OutboxEntry(notifier: message.notifier, kind: message.kind.rawValue, batch: message.batch,
@@ -97,7 +117,12 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
 
     // MARK: Commit
 
-    private func commitPending(now: Timestamp) {
+    /// Digest counts are saved at most this often (or with a digest message, or at exit): a
+    /// crash loses a few seconds of counts, and a busy stream does not rewrite them per batch.
+    static let digestSaveInterval = Duration.seconds(10)
+    private var lastDigestSave = Timestamp.distantPast
+
+    private func commitPending(now: Timestamp, final: Bool = false) {
         let state = pipeline.takeStateChanges()
         for (fp, group) in state.groups {
             pending.groups[fp] = group
@@ -108,9 +133,14 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
             pending.forgotten.insert(fp)
         }
         pending.correlation.merge(state.correlation)
+        for (name, digest) in state.digests {
+            if let data = try? JSONEncoder().encode(digest) { pending.digests[name] = String(decoding: data, as: UTF8.self) }
+        }
         let held = pipeline.stage.saveHeld()
         if !held.isEmpty || heldWasSaved { pending.held = held }
-        guard !pending.isEmpty else {
+        let saveDigests = !pending.digests.isEmpty
+            && (final || now - lastDigestSave >= Self.digestSaveInterval || pending.outbox.contains { $0.batch.reason == .digest })
+        guard !pending.isEmptyWithoutDigests || saveDigests else {
             markReady()
             return
         }
@@ -121,6 +151,7 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
         changes.held = pending.held
         changes.outbox = pending.outbox
         changes.correlation = pending.correlation
+        if saveDigests { changes.digests = pending.digests }
         do {
             try store.commit(changes)
         } catch {
@@ -145,7 +176,10 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
         if let held = pending.held { heldWasSaved = !held.isEmpty }
         let acknowledgements = pending.acknowledgements
         let newMessages = !pending.outbox.isEmpty
+        let unsavedDigests = saveDigests ? [:] : pending.digests
+        if saveDigests { lastDigestSave = now }
         pending = PendingChanges(now: now)
+        pending.digests = unsavedDigests
         for _ in 0..<acknowledgements { queue.release() }
         if newMessages { delivery.wake() }
         markReady()
@@ -182,6 +216,7 @@ struct PendingChanges {
     var held: [HeldStreamSnapshot]?
     var outbox: [OutboxEntry] = []
     var correlation = Correlator.Changes()
+    var digests: [String: String] = [:]
     /// Chunks whose queue slots are released once this is written.
     var acknowledgements = 0
     var retryAt: Timestamp?
@@ -189,7 +224,9 @@ struct PendingChanges {
 
     init(now: Timestamp) { self.now = now }
 
-    var isEmpty: Bool {
+    var isEmpty: Bool { isEmptyWithoutDigests && digests.isEmpty }
+
+    var isEmptyWithoutDigests: Bool {
         checkpoints.isEmpty && groups.isEmpty && forgotten.isEmpty && held == nil && outbox.isEmpty && acknowledgements == 0
             && correlation.isEmpty
     }
