@@ -161,7 +161,8 @@ public struct ExpectationCheck: Sendable {
                     continue
                 }
                 let hit = actual.remove(at: i)
-                let wrong = e.captures.filter { hit.fields[$0.name] != $0.value }
+                // `name=` (empty) expects the capture to be empty or not to take part.
+                let wrong = e.captures.filter { (hit.fields[$0.name] ?? ($0.value.isEmpty ? "" : nil)) != $0.value }
                 if wrong.isEmpty {
                     byPack[pack(rule), default: Tally()].truePositives += 1
                 } else {

@@ -72,6 +72,8 @@ public final class Pipeline: MatchSink {
     /// Scheduled summaries (`digests:`).
     private var digests: DigestBook
     private let renderers: [String: any BatchRenderer]
+    /// Credentials in log text never reach a message.
+    private let redactor = SecretRedactor()
     /// Unowned: the output owns the pipeline (replay runner, live service).
     public unowned var output: PipelineOutput
 
@@ -232,10 +234,11 @@ public final class Pipeline: MatchSink {
             let fingerprint = hit.rule.fingerprint(labels: labels)
             aggregator.ingest(
                 fingerprint, at: time, now: clock, count: record.repeats, silent: silent,
-                info: { GroupInfo(rule: hit.rule.id, severity: hit.rule.severity, labels: labels, timing: hit.rule.timing) },
+                info: { GroupInfo(rule: hit.rule.id, severity: hit.rule.severity, labels: redactor.redact(labels), timing: hit.rule.timing) },
                 sample: {
-                    hit.rule.makeAlert(captures: hit.captures, record: record, labels: labels, fingerprint: fingerprint,
-                                       fallbackTime: time)
+                    // Only kept samples are rendered, so only they pay for redaction.
+                    hit.rule.makeAlert(captures: redactor.redact(hit.captures), record: redactor.redact(record),
+                                       labels: redactor.redact(labels), fingerprint: fingerprint, fallbackTime: time)
                 })
         }
         // A group_wait of zero is due at once.
@@ -266,12 +269,13 @@ public final class Pipeline: MatchSink {
     /// A stuck key, an absence or their end, folded like any other alert (group_wait,
     /// group_interval) under a group of its own kind, so it is sent with its reason.
     private func correlationEvent(_ event: CorrelationEvent) {
-        let c = CorrelationAlert.make(event)
+        let c = CorrelationAlert.make(event, redactor: redactor)
         if c.reason != .resolved { stage.countAlert(of: c.rule) }
         let silent = alertCutoff.map { c.time < $0 } ?? false
         aggregator.ingest(
             c.fingerprint, at: c.time, now: clock, silent: silent, facet: c.facet,
-            info: { GroupInfo(rule: c.rule.id, severity: c.alert.severity, labels: c.labels, timing: c.rule.timing, reason: c.reason) },
+            info: { GroupInfo(rule: c.rule.id, severity: c.alert.severity, labels: redactor.redact(c.labels), timing: c.rule.timing,
+                              reason: c.reason) },
             sample: { c.alert })
         if let deadline = aggregator.nextDeadline, deadline <= clock { aggregator.advance(to: clock) { deliver($0) } }
     }

@@ -172,6 +172,9 @@ import Testing
             let slow = try AlertTemplate(source + "{{! a comment sends this one through swift-mustache }}")
             #expect(fast.render(scope) == slow.render(scope), "\(source)")
         }
+        // An empty capture is no value: its section is skipped, its inverted section shown.
+        #expect(try AlertTemplate("{{#empty}}[{{empty}}]{{/empty}}{{^empty}}none{{/empty}}").render(scope) == "none")
+        #expect(try AlertTemplate("{{#empty}}[{{empty}}]{{/empty}}{{^empty}}none{{/empty}}{{! slow }}").render(scope) == "none")
     }
 
     @Test func sectionsAndNoHTMLEscaping() throws {

@@ -14,9 +14,10 @@ public struct CorrelationAlert {
     /// rendered with the start record and its captures in scope, plus `key`, `state`,
     /// `timeout`, `started_at`, `waited` (stuck, resolved) or `last_seen`, `expected`
     /// (absent, back); without templates the sentences below are used.
-    public static func make(_ event: CorrelationEvent) -> CorrelationAlert {
+    public static func make(_ event: CorrelationEvent, redactor: SecretRedactor) -> CorrelationAlert {
         switch event {
-        case .stuck(let rule, let entry, let at):
+        case .stuck(let rule, let raw, let at):
+            let entry = redactor.redact(raw)
             let d = rule.definition
             let extras = keyExtras(rule, entry, now: at)
             let scope = TemplateScope(captures: entry.captures, record: entry.record, extras: extras)
@@ -28,7 +29,8 @@ public struct CorrelationAlert {
             return keyed(rule, entry, title: title, body: body, scope: scope, suffix: "stuck", reason: .stuck,
                          facet: Facet("in \(extras["state"]!) > \(extras["timeout"]!)", noun: singular, plural: singular + "s"),
                          time: at)
-        case .resolved(let rule, let entry, let endedAt, _):
+        case .resolved(let rule, let raw, let endedAt, _):
+            let entry = redactor.redact(raw)
             let d = rule.definition
             let extras = keyExtras(rule, entry, now: endedAt)
             let scope = TemplateScope(captures: entry.captures, record: entry.record, extras: extras)
@@ -47,7 +49,7 @@ public struct CorrelationAlert {
             let (title, _) = absenceText(rule, state, at: at)
             let what = rule.definition.description ?? rule.definition.id.replacingUnderscores
             let body = "seen again \(HumanFormat.clockUTC(at)) (missing since \(HumanFormat.clockUTC(missingSince)))\n"
-                + record.message.firstLine
+                + redactor.redact(String(record.message.firstLine))
             return unkeyed(rule, title: rule.definition.title != nil ? "Resolved: \(title)" : "Seen again: \(what)", body: body,
                            suffix: "absent-resolved", reason: .resolved, time: at)
         case .overflow(let rule, let key, let record, let at, let total):

@@ -50,7 +50,9 @@ public struct AlertTemplate: Sendable {
             case .text(let text): out += text
             case .variable(let name): out += scope.value(named: name) ?? ""
             case .section(let name, let inverted, let inner):
-                if (scope.value(named: name) != nil) != inverted { render(inner, scope, into: &out) }
+                // An empty value is no value (as in mustache.js): `ruser=` with nothing after it
+                // must not render a "ruser:" line.
+                if !(scope.value(named: name) ?? "").isEmpty != inverted { render(inner, scope, into: &out) }
             }
         }
     }
@@ -142,7 +144,9 @@ public struct TemplateScope: MustacheParent {
 
     public func child(named name: String) -> Any? {
         let key = prefix + name
-        if let value = TemplateScope.lookup(key, captures: captures, record: record, extras: extras) { return value }
+        if let value = TemplateScope.lookup(key, captures: captures, record: record, extras: extras) {
+            return value.isEmpty ? nil : value
+        }
         // `{{a.b}}` arrives as `a` then `b`: hand back a scope that resolves `a.`-prefixed keys.
         let nested = key + "."
         if record.fields.contains(where: { $0.name.hasPrefix(nested) }) {

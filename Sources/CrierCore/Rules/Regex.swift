@@ -146,16 +146,17 @@ public final class RegexMatcher {
 
     deinit { pcre2_match_data_free_8(matchData) }
 
-    /// Matches `bytes`; on `.match` the groups stay readable until the next call.
+    /// Matches `bytes` (from byte `offset`, lookbehinds still seeing what is before it); on
+    /// `.match` the groups stay readable until the next call.
     @inline(__always)
-    public func match(_ bytes: UnsafeRawBufferPointer) -> RegexMatchResult {
+    public func match(_ bytes: UnsafeRawBufferPointer, from offset: Int = 0) -> RegexMatchResult {
         subject = bytes
         let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? Regex.emptySubject
         let rc: Int32
         if regex.isJITCompiled {
-            rc = pcre2_jit_match_8(regex.code, base, bytes.count, 0, 0, matchData, scratch.context)
+            rc = pcre2_jit_match_8(regex.code, base, bytes.count, offset, 0, matchData, scratch.context)
         } else {
-            rc = pcre2_match_8(regex.code, base, bytes.count, 0, 0, matchData, scratch.context)
+            rc = pcre2_match_8(regex.code, base, bytes.count, offset, 0, matchData, scratch.context)
         }
         if rc >= 0 { return .match }
         switch rc {
