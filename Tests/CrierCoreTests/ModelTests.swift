@@ -161,6 +161,54 @@ import Testing
         #expect(tb.exceptionMessage == nil)
     }
 
+    @Test func anExceptionGroupReportsTheGroupAndWhereItWasRaised() {
+        let tb = Traceback(text: """
+              + Exception Group Traceback (most recent call last):
+              |   File "/app/main.py", line 12, in <module>
+              |     main()
+              |   File "/app/main.py", line 9, in main
+              |     raise ExceptionGroup("many", [ValueError(1), TypeError(2)])
+              | ExceptionGroup: many (2 sub-exceptions)
+              +-+---------------- 1 ----------------
+                | Traceback (most recent call last):
+                |   File "/app/fetch.py", line 5, in other
+                |     raise ValueError(1)
+                | ValueError: 1
+                +---------------- 2 ----------------
+                | TypeError: 2
+                +------------------------------------
+            """)
+        #expect(tb.exceptionType == "ExceptionGroup")
+        #expect(tb.exceptionMessage == "many (2 sub-exceptions)")
+        #expect(tb.lastFrame == "main.py:9 in main")
+    }
+
+    /// billiard (Celery's pool) quotes the task's traceback inside its exception's message.
+    @Test func aQuotedInnerTracebackIsFoldedAndReported() {
+        let lines = [
+            "Traceback (most recent call last):",
+            "  File \"/venv/billiard/pool.py\", line 1265, in mark_as_worker_lost",
+            "    raise WorkerLostError(",
+            "billiard.einfo.ExceptionWithTraceback: ",
+            "\"\"\"",
+            "Traceback (most recent call last):",
+            "  File \"/app/tasks.py\", line 30, in render",
+            "    run_ffmpeg(job)",
+            "MemoryError: out of frames",
+            "\"\"\"",
+        ]
+        var classifier = TracebackLineClassifier()
+        var verdicts: [TracebackLineClassifier.Verdict] = []
+        for line in lines.dropFirst() + ["[2026-11-23 10:00:00,000: INFO/MainProcess] next record"] {
+            var bytes = Array(line.utf8)
+            verdicts.append(bytes.withUnsafeMutableBytes { classifier.classify(UnsafeRawBufferPointer($0)) })
+        }
+        #expect(verdicts.dropLast().allSatisfy { $0 == .absorbed }, "\(verdicts)")
+        #expect(verdicts.last == .ended)
+        let tb = Traceback(text: lines.joined(separator: "\n"))
+        #expect(tb.exceptionType == "MemoryError" && tb.lastFrame == "tasks.py:30 in render")
+    }
+
     @Test func collectorKeepsHeadAndTail() {
         var c = TracebackCollector()
         for i in 0..<1_000 { c.append("line \(i)") }

@@ -56,6 +56,15 @@ func parseText(_ line: String, zone: ZonePolicy = .utc,
                             message: "[x] Task failed"))
     }
 
+    @Test func kubernetesCRIContainerLines() {
+        let p = parseText("2026-11-23T10:15:00.123456789Z stderr F Traceback (most recent call last):")
+        #expect(p == Parsed(timestamp: "2026-11-23T10:15:00.123Z", host: nil, ident: nil, pid: nil,
+                            message: "Traceback (most recent call last):"))
+        #expect(parseText("2026-11-23T10:15:00.5Z stdout P partial line").message == "partial line")
+        // A host really named stdout is still a syslog line.
+        #expect(parseText("2026-11-23T10:15:00Z stdout app[1]: hi").ident == "app")
+    }
+
     @Test func rememberedMinuteGivesTheSameAnswerAsAFreshParse() {
         let lines = ["2026-11-23T10:15:59.900000+00:00 h a[1]: x", "2026-11-23T10:15:01+02:00 h a[1]: y",
                      "2026-11-23T10:15:30Z h a[1]: z", "2026-11-23T10:16:00.5Z h a[1]: w",

@@ -4,7 +4,7 @@ public struct DigestGroup: Codable, Sendable, Equatable {
     public var rule: String
     public var severity: Severity
     public var title: String
-    /// The first line of the latest body, cut to `DigestBook.detailLimit`.
+    /// The first line of the latest body, cut to `BatchSummary.summaryLimit`.
     public var detail: String
     public var count: Int
     public var lastSeen: Timestamp
@@ -33,8 +33,6 @@ public struct DigestState: Codable, Sendable, Equatable {
 /// sends each digest when it is due, on the same clock as everything else (record time in
 /// replay). Pure: times are passed in, the state is plain data saved with each checkpoint.
 public struct DigestBook {
-    /// Text from logs shown in a digest is cut to this (an error message can be a page).
-    public static let detailLimit = 200
     /// Groups remembered per digest; the smallest are dropped beyond.
     public static let maxGroups = 200
 
@@ -80,7 +78,7 @@ public struct DigestBook {
                 s.bySeverity[batch.severity.rawValue, default: 0] += batch.count
                 s.byRule[batch.rule, default: 0] += batch.count
                 let title = batch.lead?.title ?? batch.rule
-                let detail = DigestBook.cut(String((batch.lead?.body ?? "").firstLine))
+                let detail = BatchSummary.cut(String((batch.lead?.body ?? "").firstLine))
                 if let i = s.groups.firstIndex(where: { $0.fingerprint == batch.fingerprint }) {
                     s.groups[i].count += batch.count
                     s.groups[i].lastSeen = max(s.groups[i].lastSeen, batch.lastSeen)
@@ -90,7 +88,7 @@ public struct DigestBook {
                         s.groups.remove(at: smallest)
                     }
                     s.groups.append(DigestGroup(fingerprint: batch.fingerprint, rule: batch.rule, severity: batch.severity,
-                                                title: DigestBook.cut(title), detail: detail, count: batch.count,
+                                                title: BatchSummary.cut(title), detail: detail, count: batch.count,
                                                 lastSeen: batch.lastSeen))
                 }
             }
@@ -124,10 +122,6 @@ public struct DigestBook {
     /// States of an earlier run; those of digests no longer configured are dropped.
     public mutating func restore(_ saved: [String: DigestState]) {
         for c in configs { if let s = saved[c.name] { states[c.name] = s } }
-    }
-
-    static func cut(_ s: String) -> String {
-        s.count <= detailLimit ? s : String(s.prefix(detailLimit - 1)) + "…"
     }
 
     /// The message of a digest: one alert whose body is the report.

@@ -52,7 +52,7 @@ public enum StormControl {
         let sorted = groups.sorted { $0.count > $1.count }
         // Up to 60 groups by name (fits a Discord description); beyond that, a count.
         let shown = sorted.prefix(60)
-        var lines = shown.map { "\(HumanFormat.count($0.count))× \(BatchSummary.headline($0))" }
+        var lines = shown.map { "\(HumanFormat.count($0.count))× \(BatchSummary.cut(BatchSummary.headline($0)))" }
         if sorted.count > shown.count {
             let rest = sorted.dropFirst(shown.count)
             lines.append("…and \(HumanFormat.count(rest.reduce(0) { $0 + $1.count })) more in \(rest.count) other groups")

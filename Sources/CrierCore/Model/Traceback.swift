@@ -21,14 +21,27 @@ public struct Traceback: Hashable, Sendable, Codable {
         self.lineCount = lineCount ?? lines.count
         var exceptionLine: Substring?
         var frame: Substring?
+        var groupFrame: Substring?
+        var groupLine: Substring?
         for line in lines {
             let trimmed = line.drop { $0 == " " || $0 == "\t" || $0 == "|" || $0 == "+" }
+            let inGroup = line.prefix { $0 == " " || $0 == "\t" || $0 == "|" || $0 == "+" }.contains("|")
             if trimmed.hasPrefix("File \"") {
                 frame = trimmed
-            } else if !trimmed.isEmpty, trimmed.first != "^", trimmed.first != "~",
-                      Traceback.isExceptionLine(trimmed), line.first != " " && line.first != "\t" {
-                exceptionLine = line
+                if inGroup && groupLine == nil { groupFrame = trimmed }
+            } else if !trimmed.isEmpty, trimmed.first != "^", trimmed.first != "~", Traceback.isExceptionLine(trimmed) {
+                if line.first != " " && line.first != "\t" {
+                    exceptionLine = line
+                } else if inGroup && groupLine == nil {
+                    // An exception group (3.11): its own line is the first one behind `|`, before
+                    // the sub-exceptions it lists.
+                    groupLine = trimmed
+                }
             }
+        }
+        if exceptionLine == nil, let groupLine {
+            exceptionLine = groupLine
+            frame = groupFrame ?? frame
         }
         if let exceptionLine {
             let type = exceptionLine.prefix { $0 != ":" }

@@ -45,7 +45,7 @@ public struct TracebackCollector: Sendable, Codable, Equatable {
 /// The shapes are CPython's: frames are indented, the exception line is not, and chained
 /// exceptions are joined by a blank line and a fixed sentence.
 public struct TracebackLineClassifier: Sendable, Codable, Equatable {
-    enum Phase: String, Sendable, Codable { case frames, afterException, afterBlank, chain }
+    enum Phase: String, Sendable, Codable { case frames, afterException, afterBlank, chain, quoted }
 
     public enum Verdict: Equatable, Sendable {
         /// Part of the traceback.
@@ -91,6 +91,9 @@ public struct TracebackLineClassifier: Sendable, Codable, Equatable {
         case .afterException:
             if blank { phase = .afterBlank; return .heldBlank }
             if indented { return .absorbed }  // detail under the exception line
+            // billiard's ExceptionWithTraceback (Celery) quotes the task's own traceback in
+            // its message, between lines of `"""`.
+            if TracebackLineClassifier.isQuote(line) { phase = .quoted; return .absorbed }
             if TracebackLineClassifier.isChainMarker(line) { phase = .chain; return .absorbed }
             return .ended
         case .afterBlank:
@@ -101,6 +104,15 @@ public struct TracebackLineClassifier: Sendable, Codable, Equatable {
             if blank { return .absorbed }
             if TracebackLineClassifier.isStart(line) { phase = .frames; return .absorbed }
             return .ended
+        case .quoted:
+            if TracebackLineClassifier.isQuote(line) { phase = .afterException }
+            return .absorbed
         }
+    }
+
+    static func isQuote(_ line: UnsafeRawBufferPointer) -> Bool {
+        var trimmed = line[...]
+        while let last = trimmed.last, last == 0x20 || last == 0x0D { trimmed = trimmed.dropLast() }
+        return trimmed.elementsEqual("\"\"\"".utf8)
     }
 }

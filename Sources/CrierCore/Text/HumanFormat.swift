@@ -85,13 +85,24 @@ public enum BatchSummary {
 
     static func clock(_ t: Timestamp) -> String { HumanFormat.clockUTC(t) }
 
-    /// Bodies of the other samples that say something the lead does not, for a short list.
+    /// Log text quoted in a summary line (other examples, storm and digest lists) is cut to
+    /// this many characters: an error message can be a page long.
+    public static let summaryLimit = 200
+
+    /// The first line of `text`, cut to `summaryLimit` with an ellipsis.
+    public static func cut(_ text: String) -> String {
+        let line = text.firstLine
+        return line.count <= summaryLimit ? String(line) : String(line.prefix(summaryLimit - 1)) + "…"
+    }
+
+    /// Bodies of the other samples that say something the lead does not, for a short list:
+    /// one line each, cut to `summaryLimit`.
     public static func otherExamples(_ batch: AlertBatch, limit: Int = 4) -> [String] {
         guard let lead = batch.lead else { return [] }
         var seen: Set<String> = [lead.body]
         var out: [String] = []
         for alert in batch.alerts.dropFirst() where seen.insert(alert.body).inserted {
-            out.append(alert.body)
+            out.append(cut(alert.body))
             if out.count == limit { break }
         }
         return out

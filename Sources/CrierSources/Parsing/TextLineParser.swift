@@ -82,6 +82,14 @@ public struct TextLineParser {
             return view
         }
         if let (stamp, end, hasT) = isoPrefix(line, scan, at: i), hasT, scan.at(end) == 0x20 {
+            // Kubernetes CRI container logs: `<RFC3339Nano> stdout|stderr F|P <message>`.
+            let rest = UnsafeRawBufferPointer(rebasing: line[(end + 1)...])
+            if rest.count >= 9, rest.hasPrefix("stdout ") || rest.hasPrefix("stderr "),
+               rest[7] == UInt8(ascii: "F") || rest[7] == UInt8(ascii: "P"), rest[8] == 0x20 {
+                view.timestamp = stamp
+                view.message = slice(line, end + 10, line.count)
+                return view
+            }
             let hostEnd = tokenEnd(line, from: end + 1)
             if hostEnd > end + 1 && isHostname(line, end + 1, hostEnd) {
                 // parseIdent only writes the view when it succeeds; host is undone otherwise.
