@@ -56,6 +56,14 @@ func parseText(_ line: String, zone: ZonePolicy = .utc,
                             message: "[x] Task failed"))
     }
 
+    @Test func nginxErrorLogAndLogfmtTimestamps() {
+        #expect(parseText("2026/11/23 10:05:01 [error] 812#812: *1 upstream timed out").timestamp == "2026-11-23T10:05:01.000Z")
+        #expect(parseText("time=2026-11-23T13:00:00.000Z level=ERROR msg=\"job failed\"").timestamp == "2026-11-23T13:00:00.000Z")
+        #expect(parseText("ts=\"2026-11-23 13:00:01\" level=info").timestamp == "2026-11-23T13:00:01.000Z")
+        #expect(parseText("type=USER_LOGIN msg=audit(1795428000.123:456): pid=1 uid=0 res=failed").timestamp
+                == "2026-11-23T10:00:00.123Z")
+    }
+
     @Test func kubernetesCRIContainerLines() {
         let p = parseText("2026-11-23T10:15:00.123456789Z stderr F Traceback (most recent call last):")
         #expect(p == Parsed(timestamp: "2026-11-23T10:15:00.123Z", host: nil, ident: nil, pid: nil,

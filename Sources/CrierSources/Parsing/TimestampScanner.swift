@@ -160,12 +160,41 @@ struct TimestampScanner {
         return t.isPlausible ? (t, i + 17) : nil
     }
 
+    /// nginx's error log: `2026/11/23 10:05:01 [error] …` (local time).
+    func slashYMD(_ i: Int) -> (CivilTime, end: Int)? {
+        guard let y = digits(i, 4), at(i + 4) == 0x2F, let mo = digits(i + 5, 2), at(i + 7) == 0x2F,
+              let d = digits(i + 8, 2), at(i + 10) == 0x20, let (h, m, s) = clock(i + 11) else { return nil }
+        let t = CivilTime(year: y, month: mo, day: d, hour: h, minute: m, second: s)
+        return t.isPlausible ? (t, i + 19) : nil
+    }
+
     /// A timestamp somewhere near the start of an application line (not syslog-framed):
     /// at the start, or at the start inside `[`, or the first `[` of an access log line.
     func loose() -> CivilTime? {
         guard bytes.count >= 8 else { return nil }
         if let (t, _, _) = iso8601(0) { return t }
         if let (t, _) = shortYMD(0) { return t }
+        if let (t, _) = slashYMD(0) { return t }
+        // Linux audit: `type=USER_LOGIN msg=audit(1795428000.123:456): …` (epoch seconds, UTC).
+        if at(0) == UInt8(ascii: "t"), bytes.count > 40, let r = bytes.prefix(48).firstRange(of: "msg=audit(".utf8) {
+            var i = r.upperBound
+            var seconds = 0
+            while isDigit(i) && seconds < 1 << 40 { seconds = seconds * 10 + Int(at(i) - 0x30); i += 1 }
+            if seconds > 0, at(i) == 0x2E || at(i) == 0x3A {
+                let (micros, _) = at(i) == 0x2E ? fraction(i) : (0, i)
+                let civil = Timestamp(seconds: Int64(seconds), microseconds: Int64(micros)).civil
+                return CivilTime(year: civil.year, month: civil.month, day: civil.day, hour: civil.hour, minute: civil.minute,
+                                 second: civil.second, microsecond: micros, zoneOffset: 0)
+            }
+        }
+        // logfmt (Go slog, logrus, Heroku): `time=2026-11-23T13:00:00Z level=…`, also `ts=` and `t=`.
+        for key in ["time=", "ts=", "t=", "timestamp="] where bytes.count > key.utf8.count + 10 {
+            if UnsafeRawBufferPointer(rebasing: bytes[0..<key.utf8.count]).elementsEqual(key.utf8) {
+                var i = key.utf8.count
+                if at(i) == 0x22 { i += 1 }  // time="…"
+                if let (t, _, _) = iso8601(i) { return t }
+            }
+        }
         if at(0) == 0x5B {  // [
             if let (t, _, _) = iso8601(1) { return t }
             if let (t, _) = ctime(1) { return t }
