@@ -56,6 +56,20 @@ func parseText(_ line: String, zone: ZonePolicy = .utc,
                             message: "[x] Task failed"))
     }
 
+    @Test func syslogWithoutHostBusyBoxFacilitiesAndOpenWrtLogread() {
+        #expect(parseText("Feb 11 15:23:17 dropbear[1252]: Bad password attempt for 'root' from 192.0.2.1:22")
+                == Parsed(timestamp: "2026-02-11T15:23:17.000Z", host: nil, ident: "dropbear", pid: "1252",
+                          message: "Bad password attempt for 'root' from 192.0.2.1:22"))
+        #expect(parseText("Nov 23 10:00:00 router authpriv.warn dropbear[1234]: Exit before auth")
+                == Parsed(timestamp: "2026-11-23T10:00:00.000Z", host: "router", ident: "dropbear", pid: "1234",
+                          message: "Exit before auth"))
+        #expect(parseText("Mon Nov 23 10:00:00 2026 authpriv.warn dropbear[1234]: Exit before auth")
+                == Parsed(timestamp: "2026-11-23T10:00:00.000Z", host: nil, ident: "dropbear", pid: "1234",
+                          message: "Exit before auth"))
+        // A program whose name has a dot is not a facility.
+        #expect(parseText("Nov 23 10:00:00 h app.worker[1]: x").ident == "app.worker")
+    }
+
     @Test func nginxErrorLogAndLogfmtTimestamps() {
         #expect(parseText("2026/11/23 10:05:01 [error] 812#812: *1 upstream timed out").timestamp == "2026-11-23T10:05:01.000Z")
         #expect(parseText("time=2026-11-23T13:00:00.000Z level=ERROR msg=\"job failed\"").timestamp == "2026-11-23T13:00:00.000Z")

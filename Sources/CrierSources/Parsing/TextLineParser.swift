@@ -71,8 +71,10 @@ public struct TextLineParser {
             if scan.at(j) == 0x20 {
                 let hostEnd = tokenEnd(line, from: j + 1)
                 if hostEnd > j + 1 {
+                    // No host at all (`Feb 11 15:23:17 dropbear[1252]: …`, local syslogd -n).
+                    if line[hostEnd - 1] == 0x3A, parseIdent(line, from: j + 1, into: &view, strict: true) { return view }
                     view.host = slice(line, j + 1, hostEnd)
-                    if !parseIdent(line, from: hostEnd + 1, into: &view) {
+                    if !parseIdent(line, from: skipFacility(line, hostEnd + 1), into: &view) {
                         view.message = slice(line, min(hostEnd + 1, line.count), line.count)
                     }
                     return view
@@ -80,6 +82,14 @@ public struct TextLineParser {
             }
             view.message = slice(line, min(j + 1, line.count), line.count)
             return view
+        }
+        // OpenWrt `logread`: `Mon Nov 23 10:00:00 2026 authpriv.warn dropbear[1234]: …` (no host).
+        if i == 0, let (civil, end) = scan.ctime(0), scan.at(end) == 0x20 {
+            let identStart = skipFacility(line, end + 1)
+            if parseIdent(line, from: identStart, into: &view, strict: true) {
+                view.timestamp = instant(civil)
+                return view
+            }
         }
         if let (stamp, end, hasT) = isoPrefix(line, scan, at: i), hasT, scan.at(end) == 0x20 {
             // Kubernetes CRI container logs: `<RFC3339Nano> stdout|stderr F|P <message>`.
@@ -249,6 +259,24 @@ public struct TextLineParser {
         if k + 3 <= n && line[k] == 0xEF && line[k + 1] == 0xBB && line[k + 2] == 0xBF { k += 3 }  // BOM
         view.message = slice(line, min(k, n), n)
         return true
+    }
+
+    /// BusyBox syslogd and OpenWrt put `facility.level` before the program:
+    /// `host authpriv.warn dropbear[1234]: …`. Returns where the program starts.
+    private func skipFacility(_ line: UnsafeRawBufferPointer, _ from: Int) -> Int {
+        let end = tokenEnd(line, from: from)
+        guard end > from + 2, end < line.count else { return from }
+        var dot = -1
+        for k in from..<end {
+            let c = line[k]
+            if c == 0x2E { if dot >= 0 { return from }; dot = k } else if !((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A || (c >= 0x30 && c <= 0x39)) {
+                return from
+            }
+        }
+        guard dot > from, dot < end - 1 else { return from }
+        let levels = ["emerg", "alert", "crit", "err", "error", "warn", "warning", "notice", "info", "debug", "panic"]
+        let level = String(decoding: UnsafeRawBufferPointer(rebasing: line[(dot + 1)..<end]), as: UTF8.self).lowercased()
+        return levels.contains(level) ? end + 1 : from
     }
 
     private func tokenEnd(_ line: UnsafeRawBufferPointer, from: Int) -> Int {
