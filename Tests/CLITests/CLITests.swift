@@ -82,6 +82,12 @@ let haveCorpus = FileManager.default.fileExists(atPath: openSSH)
             let line = lines[n - 1]
             #expect(!line.contains("Accepted ") && !line.contains("session opened"), "line \(n): \(line)")
         }
+        // And every authentication failure matches, by a classification independent of the pack.
+        let failure = /Failed (password|publickey|none|keyboard-interactive)|[Ii]nvalid user \S+ from|authentication failure;|Too many authentication failures|maximum authentication attempts/
+        let matched = Set(matchedLines)
+        let missed = lines.indices.filter { lines[$0].contains(failure) && !matched.contains($0 + 1) }
+        #expect(lines.filter { $0.contains(failure) }.count > 1_000)
+        #expect(missed.isEmpty, "\(missed.count) failure lines unmatched, e.g. \(missed.prefix(3).map { lines[$0] })")
     }
 
     @Test func jsonlFollowsTheContract() throws {
