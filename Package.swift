@@ -17,6 +17,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // The admin server (/metrics, /healthz, /readyz, /api/v1): traits off, crier needs
+        // neither swift-configuration nor full Foundation from it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C stays in these targets; each is imported by exactly one Swift file.
@@ -56,7 +61,10 @@ let package = Package(
             name: "CrierRuntime",
             dependencies: ["CrierCore", "CrierSources", "CrierNotifiers", "CrierStore",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "NIOCore", package: "swift-nio")]
         ),
         .executableTarget(
             name: "crier",
@@ -74,7 +82,7 @@ let package = Package(
         .testTarget(name: "CrierStoreTests", dependencies: ["CrierStore", "CrierTestSupport",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "CrierRuntimeTests", dependencies: ["CrierRuntime", "CrierTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["crier", "CrierTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["crier", "CrierTestSupport", "CrierNotifiers"]),
     ],
     cxxLanguageStandard: .cxx17
 )

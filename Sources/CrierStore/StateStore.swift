@@ -331,6 +331,17 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Counts per notifier and status (`/metrics`, `/api/v1/status`).
+    public func outboxCountsByNotifier() throws(StoreError) -> [String: [String: Int]] {
+        try read { db in
+            var counts: [String: [String: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT notifier, status, COUNT(*) AS n FROM outbox GROUP BY notifier, status") {
+                counts[row["notifier"] as String, default: [:]][row["status"] as String] = row["n"] as Int
+            }
+            return counts
+        }
+    }
+
     /// Every outbox row (tests, `crier history`).
     public func allOutbox() throws(StoreError) -> [OutboxRow] {
         try read { db in

@@ -112,6 +112,9 @@ extension CrierConfig {
         config.digests = map["digests"]?.list()?.compactMap { DigestConfig.read($0) } ?? []
         if let server = map["server"]?.map() {
             config.server = ServerConfig(listen: server.string("listen") ?? ServerConfig.defaultListen)
+            if let listen = config.server?.listen, ServerConfig.hostPort(listen) == nil {
+                server["listen"]?.error("expected host:port (e.g. 127.0.0.1:9107, [::1]:9107 or :9107 for every interface)")
+            }
             server.finish()
         }
         map.finish()
@@ -429,7 +432,6 @@ public struct RouteConfig: Sendable {
     }
 }
 
-/// A scheduled summary.
 /// A scheduled summary (`digests:`).
 public struct DigestConfig: Sendable {
     public enum Kind: String, Sendable, CaseIterable {
@@ -493,6 +495,19 @@ public struct DigestConfig: Sendable {
 
 public struct ServerConfig: Sendable {
     public static let defaultListen = "127.0.0.1:9107"
-    /// Admin HTTP server address. Default loopback only: metrics and state are not public.
+    /// Admin HTTP server address (`/metrics`, `/healthz`, `/readyz`, `/api/v1/...`). Default
+    /// loopback only: metrics and delivery state are not for the public. The server runs
+    /// only when `server:` is configured.
     public var listen: String
+
+    /// `host:port`, `[v6]:port` or `:port` (every interface); nil when not that shape.
+    public static func hostPort(_ listen: String) -> (host: String, port: Int)? {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (0...65_535).contains(port) else { return nil }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "0.0.0.0" }
+        if host.contains(":") && !listen.hasPrefix("[") { return nil }  // an IPv6 address needs brackets
+        return (host, port)
+    }
 }

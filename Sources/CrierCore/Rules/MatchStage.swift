@@ -50,7 +50,7 @@ public struct MatchStats: Sendable {
     /// Records whose bytes were not all UTF-8 (among those that left the hot path).
     public var invalidUTF8 = 0
 
-    init(ruleCount: Int) {
+    public init(ruleCount: Int) {
         ruleHits = Array(repeating: 0, count: ruleCount)
         regexLimitHits = Array(repeating: 0, count: ruleCount)
     }

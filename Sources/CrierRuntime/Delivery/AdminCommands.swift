@@ -100,29 +100,7 @@ extension Commands {
         guard let loaded = loadOrReport(configPath), let store = openStore(loaded, create: false) else { return 1 }
         let out = OutputWriter()
         do {
-            let states = Dictionary(uniqueKeysWithValues: try store.allNotifierStates().map { ($0.notifier, $0) })
-            let counts = try store.outboxCounts()
-            out.line("state \(store.path): outbox " + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))
-            let now = WallClock.now()
-            for config in loaded.config.notifiers {
-                let pending = try store.pendingCount(notifier: config.name)
-                let s = states[config.name]?.state ?? NotifierState()
-                var line = "  \(config.name) (\(config.kind.rawValue)): \(pending) waiting, breaker \(s.breaker.label)"
-                if let until = s.blockedUntil, until > now { line += ", paused \(HumanFormat.duration(until - now)) more" }
-                if let reason = s.disabledReason { line += ", DISABLED until its URL is changed (\(reason))" }
-                out.line(line)
-                let limiter = SendRateLimiter(config.rateLimit, default: Notifiers.make(config).defaultLimits)
-                let limits = limiter.windows.map { "\($0.count) per \(DurationParser.format($0.length))" }
-                out.line("    limits: \(limits.isEmpty ? "none configured" : limits.joined(separator: ", "))"
-                         + (s.learned.map { l in
-                             "; learned: remaining \(l.remaining.map(String.init) ?? "?")"
-                                 + (l.limit.map { " of \($0)" } ?? "")
-                                 + (l.resetAfter.map { ", reset after \(DurationParser.format($0))" } ?? "")
-                                 + (l.bucket.map { ", bucket \($0)" } ?? "")
-                         } ?? ""))
-                if let last = s.lastSuccess { out.line("    last delivered \(last.shortUTC) UTC") }
-                if let error = s.lastError { out.line("    last error: \(error)") }
-            }
+            for line in try StatusReport(config: loaded.config, store: store, now: WallClock.now()).lines { out.line(line) }
         } catch {
             out.flush()
             printError("\(error)")

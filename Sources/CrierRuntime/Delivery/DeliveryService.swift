@@ -10,7 +10,7 @@ final class DeliveryService: Service, @unchecked Sendable {
     let workers: [DeliveryWorker]
     private let wakeup: DeliveryWakeup
 
-    init(loaded: LoadedConfig, store: StateStore, wakeup: DeliveryWakeup, logger: Logger,
+    init(loaded: LoadedConfig, store: StateStore, wakeup: DeliveryWakeup, logger: Logger, telemetry: Telemetry? = nil,
          makeTransport: @escaping @Sendable (NotifierConfig) -> any Transport = { CurlTransport(caBundle: $0.caBundle) })
         throws(StoreError)
     {
@@ -18,9 +18,11 @@ final class DeliveryService: Service, @unchecked Sendable {
         let console = OutputWriter()
         var workers: [DeliveryWorker] = []
         for config in loaded.config.notifiers {
-            workers.append(try DeliveryWorker(notifier: Notifiers.make(config), store: store, shared: shared, logger: logger,
-                                              console: config.kind == .console ? console : nil,
-                                              makeTransport: { makeTransport(config) }))
+            let worker = try DeliveryWorker(notifier: Notifiers.make(config), store: store, shared: shared, logger: logger,
+                                            console: config.kind == .console ? console : nil,
+                                            makeTransport: { makeTransport(config) })
+            worker.telemetry = telemetry
+            workers.append(worker)
         }
         self.workers = workers
         self.wakeup = wakeup

@@ -44,6 +44,8 @@ final class DeliveryWorker: @unchecked Sendable {
     private var lastPrune = Timestamp.distantPast
     /// History retention: delivered and dead rows older than this are deleted. Default 7 days.
     var historyRetention: Duration = .seconds(7 * 86_400)
+    /// Where attempts are counted for `/metrics` (nil: not counted).
+    var telemetry: Telemetry?
     /// Called after each attempt (tests wait on it).
     var onAttempt: @Sendable (Int64, DeliveryOutcome) -> Void = { _, _ in }
 
@@ -191,6 +193,7 @@ final class DeliveryWorker: @unchecked Sendable {
                                                                      title: BatchSummary.headline(merge.batch),
                                                                      payload: payload.body.encoded), now: now)
                 }
+                telemetry?.stormFold(notifier: name, sources: merges.reduce(0) { $0 + $1.sources.count }, into: merges.count)
                 logger.notice("\(name): \(pending.count) messages waiting; folded into \(merges.count)")
                 pending = try store.pendingDeliveries(notifier: name)
             }
@@ -200,6 +203,7 @@ final class DeliveryWorker: @unchecked Sendable {
             attempt.lastError = "expired: not delivered within \(DurationParser.format(retry.maxAge))"
             attempt.countsAsAttempt = false
             try store.record(attempt, for: row.id)
+            telemetry?.deliveryExpired(notifier: name)
             logger.error("\(name): message \(row.id) (\(row.batch.rule)) dead-lettered after \(DurationParser.format(retry.maxAge))")
         }
         pending.removeAll { retry.expired(createdAt: $0.createdAt, now: now) }
@@ -323,6 +327,7 @@ final class DeliveryWorker: @unchecked Sendable {
             }
         }
         attempt.responseMillis = millis
+        telemetry?.deliveryAttempt(notifier: name, outcome: c.outcome, duration: .milliseconds(millis))
         try store.record(attempt, for: row.id)
         try store.saveNotifierState(name, kind: kind.rawValue, state, now: now)
         onAttempt(row.id, c.outcome)

@@ -110,25 +110,36 @@ public enum LiveRuntime {
             Commands.printError(error.message)
             return 1
         }
+        let telemetry = Telemetry()
+        pipeline.metrics = PipelineMetrics(telemetry: telemetry, rules: pipeline.pipeline.stage.rules.rules)
         let sourcesService = SourcesService(journals: journals, files: files, stdin: stdin, queue: queue, logger: logger)
         let delivery: DeliveryService
         do {
-            delivery = try DeliveryService(loaded: loaded, store: store, wakeup: wakeup, logger: logger)
+            delivery = try DeliveryService(loaded: loaded, store: store, wakeup: wakeup, logger: logger, telemetry: telemetry)
         } catch {
             Commands.printError(error.message)
             return 1
         }
         delivery.inputEnded = { [flag = sourcesService.inputEnded] in flag.isSet }
         let status = "following \(sourcesService.summary); \(loaded.rules.rules.count) rules; state \(store.path)"
+        let ready = Flag()
         let readiness = Readiness(parts: 2) { [logger] in
+            ready.set()
             SystemdNotify.send("READY=1\nSTATUS=\(status)")
             logger.info("crier running: \(status)")
         }
         pipeline.onReady = { readiness.partReady() }
         sourcesService.onStarted = { readiness.partReady() }
 
+        // Services shut down in reverse order: the admin server goes last, so metrics and
+        // status stay readable while the rest stops.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let server = loaded.config.server {
+            services.append(.init(service: AdminServer(listen: server.listen, telemetry: telemetry, store: store,
+                                                       config: loaded.config, ready: ready, logger: logger)))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [
+            services: services + [
                 .init(service: delivery),
                 .init(service: pipeline),
                 .init(service: sourcesService, successTerminationBehavior: .gracefullyShutdownGroup),

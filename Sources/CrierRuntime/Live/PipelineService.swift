@@ -30,6 +30,8 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
     /// the last one, the process kills itself with SIGKILL (as `kill -9` would).
     private let crashAfterChunks = ProcessInfo.processInfo.environment["CRIER_TEST_SIGKILL_AFTER_CHUNKS"].flatMap { Int($0) }
     private var chunksDecoded = 0
+    /// Counters for `/metrics` (nil: not exported).
+    var metrics: PipelineMetrics?
     /// Called once the first commit after start has gone through (readiness).
     var onReady: @Sendable () -> Void = {}
     private var ready = false
@@ -79,6 +81,7 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
                 if let checkpoint = chunk.checkpoint { pending.checkpoints[chunk.source] = checkpoint }
                 pending.acknowledgements += 1
             }
+            metrics?.report(pipeline.stage.stats, malformed: decoder.malformed, pipeline: pipeline.stats)
             commitPending(now: now)
             pingWatchdog(now)
             arm()
@@ -110,6 +113,7 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
     }
 
     func message(_ message: OutgoingMessage) {
+        metrics?.message(notifier: message.notifier, reason: message.batch.reason)
         pending.outbox.append(OutboxEntry(notifier: message.notifier, kind: message.kind.rawValue, batch: message.batch,
                                           title: BatchSummary.headline(message.batch),
                                           payload: message.payload.body.encoded))
@@ -160,9 +164,11 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
             }
             failingSince = failingSince ?? now
             pending.retryAt = now + .seconds(1)
+            metrics?.commitFailed()
             return
         }
         if failingSince != nil { logger.notice("state saved again to \(store.path)") }
+        metrics?.committed(at: now)
         if logger.logLevel <= .debug {
             let positions = changes.checkpoints.map { source, position -> String in
                 switch position {
