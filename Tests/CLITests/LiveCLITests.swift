@@ -607,27 +607,13 @@ final class ManagedAtomicFlag: @unchecked Sendable {
 /// print or store a credential, for any kind of notifier.
 @Suite struct SecretCLITests {
     @Test func noCredentialLeaksThroughAnEchoingServer() throws {
-        let secrets = ["DiScOrDtOkEn0123456789", "SlAcKtOkEn0123456789", "HoOkPaThToKeN0123456789",
-                       "BeArErToKeN0123456789", "SiGnInGsEcReT0123456789", "AmPaSsWoRd0123456789", "MaIlPaSsWoRd0123"]
-        let server = try FakeWebhookServer { r in
-            .respond(status: 500, body: "upstream failed for \(r.method) \(r.path)?\(r.query) auth=\(r.headers["authorization"] ?? "")")
-        }
-        let smtp = try FakeSMTPServer(credentials: ("crier", "other"))
+        let secrets = CredentialFixture.secrets
+        let fixture = try CredentialFixture()
+        let server = fixture.server
         let dir = TempDirectory()
-        dir.write("mail.pw", secrets[6] + "\n")
         let cfg = dir.write("crier.yaml", """
             state_dir: \(dir.path)/state
-            notifiers:
-              - {name: d, type: discord, webhook_url: "\(server.url)/api/webhooks/1/\(secrets[0])"}
-              - {name: s, type: slack, webhook_url: "\(server.url)/services/T1/B1/\(secrets[1])"}
-              - name: w
-                type: webhook
-                webhook_url: "\(server.url)/hooks/\(secrets[2])?x=1"
-                headers: {Authorization: "Bearer \(secrets[3])"}
-                secret: \(secrets[4])
-              - {name: am, type: alertmanager, url: "http://crier:\(secrets[5])@127.0.0.1:\(server.port)"}
-              - {name: m, type: email, smtp_url: "\(smtp.url)", username: crier, password_file: \(dir.path)/mail.pw,
-                 starttls: false, from: crier@example.com, to: [ops@example.com]}
+            \(fixture.notifiersYAML(dir))
 
             """)
         let check = try CLI.run(["check", "--config", cfg])

@@ -10,33 +10,15 @@ import Testing
 /// What `/metrics`, `/api/v1/status` and `/api/v1/history` say after real attempts against a
 /// loopback server, and that none of it carries a credential, for every kind of notifier.
 @Suite struct TelemetryTests {
-    static let secrets = ["DiScOrDtOkEn0123456789", "SlAcKtOkEn0123456789", "HoOkPaThToKeN0123456789",
-                          "BeArErToKeN0123456789", "SiGnInGsEcReT0123456789", "AmPaSsWoRd0123456789", "MaIlPaSsWoRd0123"]
-
     /// Every notifier fails once against a server (or SMTP server) that quotes the request back.
     @Test func attemptsQueueAndBreakerAreExportedWithoutCredentials() throws {
-        let s = Self.secrets
-        let server = try FakeWebhookServer { r in
-            r.path.contains("/api/webhooks/2/")
-                ? .respond(status: 404, body: #"{"message": "Unknown Webhook", "code": 10015}"#)
-                : .respond(status: 500, body: "upstream failed for \(r.method) \(r.path)?\(r.query) auth=\(r.headers["authorization"] ?? "")")
+        let fixture = try CredentialFixture { r in
+            r.path.contains("/api/webhooks/2/") ? .respond(status: 404, body: #"{"message": "Unknown Webhook", "code": 10015}"#) : nil
         }
-        let smtp = try FakeSMTPServer(credentials: ("crier", "other"))
         let h = try DeliveryHarness()
-        h.dir.write("mail.pw", s[6] + "\n")
-        let loaded = try ConfigLoader().load(text: """
-            notifiers:
-              - {name: d, type: discord, webhook_url: "\(server.url)/api/webhooks/1/\(s[0])"}
-              - {name: gone, type: discord, webhook_url: "\(server.url)/api/webhooks/2/\(s[0])"}
-              - {name: s, type: slack, webhook_url: "\(server.url)/services/T1/B1/\(s[1])"}
-              - name: w
-                type: webhook
-                webhook_url: "\(server.url)/hooks/\(s[2])?x=1"
-                headers: {Authorization: "Bearer \(s[3])"}
-                secret: \(s[4])
-              - {name: am, type: alertmanager, url: "http://crier:\(s[5])@127.0.0.1:\(server.port)"}
-              - {name: m, type: email, smtp_url: "\(smtp.url)", username: crier, password_file: \(h.dir.path)/mail.pw,
-                 starttls: false, from: crier@example.com, to: [ops@example.com]}
+        let loaded = try ConfigLoader().load(text: fixture.notifiersYAML(h.dir) + """
+
+              - {name: gone, type: discord, webhook_url: "\(fixture.server.url)/api/webhooks/2/\(CredentialFixture.secrets[0])"}
 
             """, origin: "test.yaml")
         let telemetry = Telemetry()
@@ -73,7 +55,7 @@ import Testing
         let history = JSONValue.array(try h.store.history(limit: 100).map(\.json)).encoded
         #expect(history.contains(#""status":"retrying""#) && history.contains(#""status":"dead""#), "\(history)")
 
-        for secret in s {
+        for secret in CredentialFixture.secrets {
             #expect(!metrics.contains(secret), "\(secret) in /metrics")
             #expect(!status.contains(secret), "\(secret) in /api/v1/status")
             #expect(!history.contains(secret), "\(secret) in /api/v1/history")
