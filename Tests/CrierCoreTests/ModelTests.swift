@@ -209,6 +209,22 @@ import Testing
         #expect(tb.exceptionType == "MemoryError" && tb.lastFrame == "tasks.py:30 in render")
     }
 
+    /// One message holding it all (JSON `exc_info`): PostgreSQL's `DETAIL:` has the shape of an
+    /// exception line, but the exception is the one right after the frames.
+    @Test func aDetailLineUnderTheExceptionIsNotTheException() {
+        let tb = Traceback(text: """
+            Traceback (most recent call last):
+              File "/app/tasks.py", line 9, in signup
+                session.commit()
+            psycopg2.errors.UniqueViolation: duplicate key value violates unique constraint "users_email_key"
+            DETAIL:  Key (email)=(a@example.com) already exists.
+            HINT:  Use another address.
+            """)
+        #expect(tb.exceptionType == "psycopg2.errors.UniqueViolation")
+        #expect(tb.exceptionMessage == "duplicate key value violates unique constraint \"users_email_key\"")
+        #expect(tb.lastFrame == "tasks.py:9 in signup")
+    }
+
     @Test func collectorKeepsHeadAndTail() {
         var c = TracebackCollector()
         for i in 0..<1_000 { c.append("line \(i)") }

@@ -63,6 +63,35 @@ extension Array where Element == [String: Any] {
         #expect(events.summary["lines"] as? Int == 7)
     }
 
+    /// A database error's message goes on under its exception line (PostgreSQL's DETAIL,
+    /// SQLAlchemy's statement after a blank line): it stays in the traceback, and the
+    /// exception is still the one named after the frames, not `DETAIL`.
+    @Test func aDatabaseErrorKeepsItsDetailLinesAndItsExceptionType() throws {
+        let p = "2026-11-23T10:05:02+00:00 w1 celery[2211]:"
+        let log = """
+            \(p) [2026-11-23 10:05:02,204: ERROR/ForkPoolWorker-1] Task app.tasks.signup[5f1c3c2e-8d0b-4a8e-9a51-7c2f9a6b1e10] raised unexpected: IntegrityError('duplicate key')
+            \(p) Traceback (most recent call last):
+            \(p)   File "/app/tasks.py", line 9, in signup
+            \(p)     session.commit()
+            \(p) sqlalchemy.exc.IntegrityError: (psycopg2.errors.UniqueViolation) duplicate key value violates unique constraint "users_email_key"
+            \(p) DETAIL:  Key (email)=(a@example.com) already exists.
+            \(p)
+            \(p) [SQL: INSERT INTO users (email) VALUES (%(email)s)]
+            \(p) [parameters: {'email': 'a@example.com'}]
+            \(p) (Background on this error at: https://sqlalche.me/e/20/gkpj)
+            \(p) [2026-11-23 10:05:03,000: INFO/MainProcess] Task app.tasks.other[1] received
+            """
+        let events = try ReplayHarness().run(log)
+        let matches = events.of("match")
+        #expect(matches.count == 1, "\(matches)")
+        let tb = matches.first?["traceback"] as? [String: Any]
+        #expect(tb?["exception_type"] as? String == "sqlalchemy.exc.IntegrityError")
+        #expect(tb?["lines"] as? Int == 9)
+        let sent = events.of("notification").map { "\($0)" }.joined()
+        #expect(sent.contains("traceback (9 lines): sqlalchemy.exc.IntegrityError at tasks.py:9 in signup"), "\(sent)")
+        #expect(events.summary["records"] as? Int == 2, "the DETAIL and SQL lines are not records of their own")
+    }
+
     @Test func aTracebackWithoutOwnerIsOneUncaughtAlert() throws {
         let log = """
             Nov 23 10:10:01 w1 cleanup[2991]: Traceback (most recent call last):

@@ -20,6 +20,10 @@ public struct Traceback: Hashable, Sendable, Codable {
         let lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).map { Substring($0) }
         self.lineCount = lineCount ?? lines.count
         var exceptionLine: Substring?
+        // The exception line is the first one of its shape after the frames: what follows it
+        // is its message going on (`DETAIL:  Key (id)=(7) already exists.` from PostgreSQL
+        // has the same shape) until the frames of a chained exception start again.
+        var seekingException = true
         var frame: Substring?
         var groupFrame: Substring?
         var groupLine: Substring?
@@ -28,10 +32,12 @@ public struct Traceback: Hashable, Sendable, Codable {
             let inGroup = line.prefix { $0 == " " || $0 == "\t" || $0 == "|" || $0 == "+" }.contains("|")
             if trimmed.hasPrefix("File \"") {
                 frame = trimmed
+                seekingException = true
                 if inGroup && groupLine == nil { groupFrame = trimmed }
             } else if !trimmed.isEmpty, trimmed.first != "^", trimmed.first != "~", Traceback.isExceptionLine(trimmed) {
                 if line.first != " " && line.first != "\t" {
-                    exceptionLine = line
+                    if seekingException || exceptionLine == nil { exceptionLine = line }
+                    seekingException = false
                 } else if inGroup && groupLine == nil {
                     // An exception group (3.11): its own line is the first one behind `|`, before
                     // the sub-exceptions it lists.

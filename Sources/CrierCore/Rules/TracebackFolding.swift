@@ -95,10 +95,12 @@ public struct TracebackLineClassifier: Sendable, Codable, Equatable {
             // its message, between lines of `"""`.
             if TracebackLineClassifier.isQuote(line) { phase = .quoted; return .absorbed }
             if TracebackLineClassifier.isChainMarker(line) { phase = .chain; return .absorbed }
+            if TracebackLineClassifier.isMessageContinuation(line) { return .absorbed }
             return .ended
         case .afterBlank:
             if blank { return .heldBlank }
             if TracebackLineClassifier.isChainMarker(line) { phase = .chain; return .absorbed }
+            if TracebackLineClassifier.isMessageContinuation(line) { phase = .afterException; return .absorbed }
             return .ended  // including a new "Traceback": without a chain marker it is another exception
         case .chain:
             if blank { return .absorbed }
@@ -108,6 +110,24 @@ public struct TracebackLineClassifier: Sendable, Codable, Equatable {
             if TracebackLineClassifier.isQuote(line) { phase = .afterException }
             return .absorbed
         }
+    }
+
+    /// The lines a database error adds under its exception line, the most common multi-line
+    /// exception message in worker logs: PostgreSQL's fields as psycopg and asyncpg print
+    /// them, and SQLAlchemy's statement, parameters and link (after a blank line).
+    static let continuationPrefixes: [StaticString] = ["DETAIL:  ", "HINT:  ", "CONTEXT:  ", "QUERY:  ", "WHERE:  ", "STATEMENT:  ",
+                                       "[SQL: ", "[parameters: ", "(Background on this error at: "]
+
+    static func isMessageContinuation(_ line: UnsafeRawBufferPointer) -> Bool {
+        guard let first = line.first, first == UInt8(ascii: "D") || first == UInt8(ascii: "H") || first == UInt8(ascii: "C")
+            || first == UInt8(ascii: "Q") || first == UInt8(ascii: "W") || first == UInt8(ascii: "S")
+            || first == UInt8(ascii: "[") || first == UInt8(ascii: "(") || first == UInt8(ascii: "L") else { return false }
+        if continuationPrefixes.contains(where: { line.hasPrefix($0) }) { return true }
+        // PostgreSQL's `LINE 1: SELECT …` above its caret line.
+        guard line.hasPrefix("LINE ") else { return false }
+        var i = 5
+        while i < line.count, (0x30...0x39).contains(line[i]) { i += 1 }
+        return i > 5 && i < line.count && line[i] == UInt8(ascii: ":")
     }
 
     static func isQuote(_ line: UnsafeRawBufferPointer) -> Bool {
