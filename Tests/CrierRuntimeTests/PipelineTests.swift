@@ -252,3 +252,54 @@ extension Array where Element == [String: Any] {
         #expect(diff.capturedText.contains(#""what":"cpu""#))
     }
 }
+
+/// The literal prefilter may let lines through, never stop one: every regex of the shipped
+/// packs, on every line of their test data, the demo and the loghub samples, matches with
+/// the prefilter exactly when it matches without it.
+@Suite struct PrefilterSoundnessTests {
+    @Test func noShippedPatternLosesAMatch() throws {
+        let root = Repository.root()
+        let fm = FileManager.default
+        var files = ["\(root)/demo/sample.log"]
+        for pack in try fm.contentsOfDirectory(atPath: "\(root)/patterns") {
+            let dir = "\(root)/patterns/\(pack)/testdata"
+            files += ((try? fm.contentsOfDirectory(atPath: dir)) ?? []).filter { !$0.hasSuffix(".golden") }.map { "\(dir)/\($0)" }
+        }
+        let corpus = Repository.corpus  // when present
+        for dir in (try? fm.contentsOfDirectory(atPath: corpus)) ?? [] {
+            files += ((try? fm.contentsOfDirectory(atPath: "\(corpus)/\(dir)")) ?? []).filter { $0.hasSuffix(".log") }
+                .map { "\(corpus)/\(dir)/\($0)" }
+        }
+        // Whole lines, and what follows the syslog prefix (where most patterns anchor).
+        var subjects: [String] = []
+        for file in files {
+            for line in try String(contentsOfFile: file, encoding: .utf8).split(whereSeparator: \.isNewline) {
+                subjects.append(String(line))
+                if let r = line.firstRange(of: ": ") { subjects.append(String(line[r.upperBound...])) }
+            }
+        }
+        let rules = try ConfigLoader().loadEmbeddedDefault().rules.rules
+        let scratch = RegexScratch()
+        var checked = 0, filtered = 0, prefiltered = 0
+        for rule in rules {
+            for matcher in [rule.matcher, rule.start, rule.end, rule.expect].compactMap({ $0 }) {
+                guard let regex = matcher.regex else { continue }
+                if regex.prefilter != nil { prefiltered += 1 }
+                let fast = RegexMatcher(regex, scratch: scratch)
+                let plain = RegexMatcher(try Regex(regex.pattern, prefilter: false), scratch: scratch)
+                for subject in subjects {
+                    var bytes = Array(subject.utf8)
+                    let (a, b) = bytes.withUnsafeMutableBytes { raw in
+                        (fast.match(UnsafeRawBufferPointer(raw)), plain.match(UnsafeRawBufferPointer(raw)))
+                    }
+                    #expect(a == b, "\(rule.id): \(subject)")
+                    if b == .match { checked += 1 }
+                    if a == .noMatch, let p = regex.prefilter, !bytes.withUnsafeBytes({ p.mayMatch($0) }) { filtered += 1 }
+                }
+            }
+        }
+        #expect(checked > 2_000, "matches compared: \(checked)")
+        #expect(prefiltered > rules.count / 2, "most shipped patterns have a prefilter: \(prefiltered) of \(rules.count)")
+        #expect(filtered > subjects.count, "the prefilter spares PCRE2 most lines")
+    }
+}

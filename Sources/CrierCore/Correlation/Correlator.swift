@@ -122,8 +122,9 @@ public struct Correlator {
     public mutating func start(_ rule: CompiledRule, key: String, record: LogRecord, captures: [Capture], at time: Timestamp,
                                emit: (CorrelationEvent) -> Void) {
         guard let timeout = rule.definition.timeout else { return }
-        var keys = open[rule.id] ?? [:]
-        if keys[key] == nil && keys.count >= (rule.definition.maxOpen ?? Self.defaultMaxOpen) {
+        // The rule's keys are read and written in place: a local copy of the dictionary
+        // would be copied whole on write, once per start (O(open keys) each).
+        if open[rule.id]?[key] == nil && (open[rule.id]?.count ?? 0) >= (rule.definition.maxOpen ?? Self.defaultMaxOpen) {
             var state = ruleStates[rule.id] ?? CorrelationRuleState()
             state.overflow += 1
             ruleStates[rule.id] = state
@@ -138,8 +139,7 @@ public struct Correlator {
         kept.traceback = nil
         // A second start of an open key (a retried task received again) starts its clock over.
         let entry = OpenKey(key: key, startedAt: time, deadline: time + timeout, record: kept, captures: captures, stuckAt: nil)
-        keys[key] = entry
-        open[rule.id] = keys
+        open[rule.id, default: [:]][key] = entry
         markChanged(rule.id, key)
         timers.insert(Timer(deadline: entry.deadline, kind: .stuck, rule: rule.id, key: key))
         dropStaleTimers()

@@ -246,11 +246,12 @@ public final class MatchStage {
     @inline(__always)
     private func collectHits(_ view: RecordView) -> [RuleHit] {
         var hits: [RuleHit] = []
+        let present = ByteSet(view.message)
         slots.withUnsafeBufferPointer { buffer in
             for slot in buffer {
                 if slot.hasSelectors && !slot.matchers._withUnsafeGuaranteedRef({ $0.selectorsMatch(view) }) { continue }
                 if let regex = slot.regex {
-                    switch regex._withUnsafeGuaranteedRef({ $0.match(view.message) }) {
+                    switch regex._withUnsafeGuaranteedRef({ $0.match(view.message, present: present) }) {
                     case .match:
                         hits.append(slot.matchers._withUnsafeGuaranteedRef { RuleHit(rule: $0.rule, captures: $0.captures()) })
                     case .noMatch, .failed:
@@ -268,10 +269,11 @@ public final class MatchStage {
 
     private func correlate(_ view: RecordView, sink: MatchSink) {
         var hits: [CorrelationHit] = []
+        let present = ByteSet(view.message)
         for (m, role) in correlationMatchers {
             if !m.selectors.isEmpty && !m.selectorsMatch(view) { continue }
             if let regex = m.regex {
-                switch regex.match(view.message) {
+                switch regex.match(view.message, present: present) {
                 case .match: hits.append(CorrelationHit(rule: m.rule, role: role, captures: m.captures()))
                 case .limitExceeded: stats.regexLimitHits[m.rule.index] += 1
                 case .noMatch, .failed: continue

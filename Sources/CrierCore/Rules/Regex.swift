@@ -20,6 +20,10 @@ public final class Regex: @unchecked Sendable {
     /// Number of capturing groups, named or not.
     public let captureCount: Int
     public let isJITCompiled: Bool
+    /// Literals every match contains; lines without them are not handed to PCRE2.
+    public let prefilter: LiteralPrefilter?
+    /// The same, as plain memory for the per-line path.
+    fileprivate let flatPrefilter: LiteralPrefilter.Flat
     fileprivate let code: OpaquePointer
 
     public struct Options: OptionSet, Sendable {
@@ -30,7 +34,8 @@ public final class Regex: @unchecked Sendable {
         public static let dotAll = Options(rawValue: 1 << 1)
     }
 
-    public init(_ pattern: String, options: Options = []) throws(RegexCompileError) {
+    /// - Parameter prefilter: false runs PCRE2 on every subject (tests compare both ways).
+    public init(_ pattern: String, options: Options = [], prefilter: Bool = true) throws(RegexCompileError) {
         self.pattern = pattern
         // Byte mode by default, like `grep -P` under LC_ALL=C: logs may hold bytes that are
         // not UTF-8, and in UTF mode such a byte is a wall no `.` can cross, so
@@ -55,6 +60,9 @@ public final class Regex: @unchecked Sendable {
             throw RegexCompileError(message: Regex.errorMessage(errorCode), offset: errorOffset)
         }
         code = compiled
+        // Case-folded patterns would need a case-folded search: they always run.
+        self.prefilter = !prefilter || options.contains(.caseInsensitive) ? nil : LiteralPrefilter(pattern: pattern)
+        flatPrefilter = self.prefilter.map(LiteralPrefilter.Flat.init) ?? .none
         isJITCompiled = pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
 
         var count: UInt32 = 0
@@ -80,7 +88,10 @@ public final class Regex: @unchecked Sendable {
         captureNames = names.sorted { $0.1 < $1.1 }
     }
 
-    deinit { pcre2_code_free_8(code) }
+    deinit {
+        pcre2_code_free_8(code)
+        flatPrefilter.deallocate()
+    }
 
     /// A zero-length subject still needs a valid pointer for PCRE2 10.42.
     // Never written after initialisation: one zero byte.
@@ -148,9 +159,12 @@ public final class RegexMatcher {
 
     /// Matches `bytes` (from byte `offset`, lookbehinds still seeing what is before it); on
     /// `.match` the groups stay readable until the next call.
+    /// `present`: the subject's bytes, when the caller gathered them once for many patterns.
     @inline(__always)
-    public func match(_ bytes: UnsafeRawBufferPointer, from offset: Int = 0) -> RegexMatchResult {
+    public func match(_ bytes: UnsafeRawBufferPointer, from offset: Int = 0, present: ByteSet? = nil) -> RegexMatchResult {
         subject = bytes
+        let prefilter = regex.flatPrefilter
+        if !prefilter.isEmpty, !prefilter.mayMatch(bytes, present: present ?? ByteSet(bytes)) { return .noMatch }
         let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? Regex.emptySubject
         let rc: Int32
         if regex.isJITCompiled {
