@@ -18,15 +18,18 @@ public enum Commands {
         FileHandle.standardError.write(Data(text.utf8))
     }
 
-    public static func replay(_ options: ReplayOptions, configPath: String?, send: Bool) -> Int32 {
+    /// The configuration at `configPath` (or the embedded default), or nil after printing
+    /// every problem with the file it came from.
+    static func loadOrReport(_ configPath: String?) -> LoadedConfig? {
         let loader = ConfigLoader()
-        let loaded: LoadedConfig
-        do {
-            loaded = try loader.load(path: configPath)
-        } catch {
+        do { return try loader.load(path: configPath) } catch {
             printIssues(error, heading: "configuration \(loader.resolvePath(configPath) ?? ConfigLoader.embeddedOrigin)")
-            return 1
+            return nil
         }
+    }
+
+    public static func replay(_ options: ReplayOptions, configPath: String?, send: Bool) -> Int32 {
+        guard let loaded = loadOrReport(configPath) else { return 1 }
         let runner = ReplayRunner(options: options, loaded: loaded)
         if send { runner.collected = [] }
         let summary = runner.run()
@@ -39,15 +42,8 @@ public enum Commands {
     }
 
     public static func check(configPath: String?) -> Int32 {
-        let loader = ConfigLoader()
-        let origin = loader.resolvePath(configPath) ?? ConfigLoader.embeddedOrigin
-        let loaded: LoadedConfig
-        do {
-            loaded = try loader.load(path: configPath)
-        } catch {
-            printIssues(error, heading: "configuration \(origin)")
-            return 1
-        }
+        guard let loaded = loadOrReport(configPath) else { return 1 }
+        let origin = ConfigLoader().resolvePath(configPath) ?? ConfigLoader.embeddedOrigin
         let out = OutputWriter()
         out.line("configuration \(origin): OK")
         let kinds = Dictionary(grouping: loaded.rules.rules, by: \.kind)
@@ -118,14 +114,7 @@ public enum Commands {
     }
 
     public static func run(configPath: String?, options: LiveRuntime.Options) async -> Int32 {
-        let loader = ConfigLoader()
-        let loaded: LoadedConfig
-        do {
-            loaded = try loader.load(path: configPath)
-        } catch {
-            printIssues(error, heading: "configuration \(loader.resolvePath(configPath) ?? ConfigLoader.embeddedOrigin)")
-            return 1
-        }
+        guard let loaded = loadOrReport(configPath) else { return 1 }
         return await LiveRuntime.run(loaded, options: options)
     }
 }

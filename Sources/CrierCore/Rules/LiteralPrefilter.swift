@@ -41,18 +41,12 @@ public struct LiteralPrefilter: Sendable, Equatable {
     /// Per literal, its two rarest bytes in log text: a line missing either cannot hold it.
     private let rareBytes: [(UInt8, UInt8)]
 
-    /// False only when no match is possible.
-    @inline(__always)
+    /// False only when no match is possible. (Matching uses `Regex`'s flattened copy; this
+    /// is the same decision, for tests and tools.)
     public func mayMatch(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        mayMatch(bytes, present: ByteSet(bytes))
-    }
-
-    /// As `mayMatch(_:)`, with the line's bytes already gathered: one pass over a line
-    /// serves every rule, and most literals are ruled out by two bit tests.
-    public func mayMatch(_ bytes: UnsafeRawBufferPointer, present: ByteSet) -> Bool {
         let flat = Flat(self)
         defer { flat.deallocate() }
-        return flat.mayMatch(bytes, present: present)
+        return flat.mayMatch(bytes, present: ByteSet(bytes))
     }
 
     /// One literal of the flattened form.

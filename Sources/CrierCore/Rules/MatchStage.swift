@@ -244,9 +244,8 @@ public final class MatchStage {
     /// Every rule that fires on `view`, in rule order. `ruleMatchers` keeps the objects alive
     /// for as long as `slots` refers to them.
     @inline(__always)
-    private func collectHits(_ view: RecordView) -> [RuleHit] {
+    private func collectHits(_ view: RecordView, present: ByteSet) -> [RuleHit] {
         var hits: [RuleHit] = []
-        let present = ByteSet(view.message)
         slots.withUnsafeBufferPointer { buffer in
             for slot in buffer {
                 if slot.hasSelectors && !slot.matchers._withUnsafeGuaranteedRef({ $0.selectorsMatch(view) }) { continue }
@@ -267,9 +266,8 @@ public final class MatchStage {
         return hits
     }
 
-    private func correlate(_ view: RecordView, sink: MatchSink) {
+    private func correlate(_ view: RecordView, present: ByteSet, sink: MatchSink) {
         var hits: [CorrelationHit] = []
-        let present = ByteSet(view.message)
         for (m, role) in correlationMatchers {
             if !m.selectors.isEmpty && !m.selectorsMatch(view) { continue }
             if let regex = m.regex {
@@ -289,8 +287,10 @@ public final class MatchStage {
     public func countAlert(of rule: CompiledRule) { stats.ruleHits[rule.index] += 1 }
 
     private func match(_ view: RecordView, now: Timestamp, sink: MatchSink) {
-        if !correlationMatchers.isEmpty { correlate(view, sink: sink) }
-        let hits = collectHits(view)
+        // The message's bytes, gathered once for the prefilters of every pattern.
+        let present = ByteSet(view.message)
+        if !correlationMatchers.isEmpty { correlate(view, present: present, sink: sink) }
+        let hits = collectHits(view, present: present)
         if hits.isEmpty {
             stats.records += 1
             stats.missed += 1
@@ -355,7 +355,7 @@ public final class MatchStage {
             var view = RecordView(line: record.line ?? 0, format: record.format, timestamp: record.timestamp,
                                   message: UnsafeRawBufferPointer(buffer))
             view.flags = record.flags
-            let hits = collectHits(view)
+            let hits = collectHits(view, present: ByteSet(view.message))
             if hits.isEmpty {
                 stats.records += 1
                 stats.missed += 1

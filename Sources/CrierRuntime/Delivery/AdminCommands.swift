@@ -19,14 +19,6 @@ extension Commands {
         }
     }
 
-    static func loadOrReport(_ configPath: String?) -> LoadedConfig? {
-        let loader = ConfigLoader()
-        do { return try loader.load(path: configPath) } catch {
-            printIssues(error, heading: "configuration \(loader.resolvePath(configPath) ?? ConfigLoader.embeddedOrigin)")
-            return nil
-        }
-    }
-
     /// Sends one test alert through the real path (outbox, worker, transport) of each chosen
     /// notifier and prints what happened.
     public static func sendTest(configPath: String?, notifier: String?) -> Int32 {
