@@ -3,6 +3,14 @@
 // (CrierCore ← sources, notifiers, store ← CrierRuntime ← crier).
 import PackageDescription
 
+/// Every target compiles with these: imports stay internal unless a public signature needs
+/// them, a file imports every module whose members it uses, and existentials say `any`.
+let strictness: [SwiftSetting] = [
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
 let package = Package(
     name: "crier",
     products: [
@@ -54,13 +62,16 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
-        .target(name: "CrierSources", dependencies: ["CrierCore", "CSimdJSON", "CSystemd"]),
-        .target(name: "CrierNotifiers", dependencies: ["CrierCore", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
+        // Clocks, dedicated threads, process resources: the only reads of the OS's time.
+        .target(name: "CrierPlatform", dependencies: ["CrierCore"]),
+        .target(name: "CrierSources", dependencies: ["CrierCore", "CrierPlatform", "CSimdJSON", "CSystemd"]),
+        .target(name: "CrierNotifiers", dependencies: ["CrierCore", "CrierPlatform", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "CrierStore", dependencies: ["CrierCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "CrierRuntime",
-            dependencies: ["CrierCore", "CrierSources", "CrierNotifiers", "CrierStore",
+            dependencies: ["CrierCore", "CrierPlatform", "CrierSources", "CrierNotifiers", "CrierStore",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
@@ -81,8 +92,12 @@ let package = Package(
                     exclude: ["Goldens"]),
         .testTarget(name: "CrierStoreTests", dependencies: ["CrierStore", "CrierTestSupport",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "CrierRuntimeTests", dependencies: ["CrierRuntime", "CrierTestSupport"]),
+        .testTarget(name: "CrierRuntimeTests", dependencies: ["CrierRuntime", "CrierPlatform", "CrierSources", "CrierTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["crier", "CrierTestSupport", "CrierNotifiers"]),
     ],
     cxxLanguageStandard: .cxx17
 )
+
+for target in package.targets where target.type != .system && target.name != "CSimdJSON" {
+    target.swiftSettings = (target.swiftSettings ?? []) + strictness
+}

@@ -7,6 +7,12 @@ import Foundation
 /// (CONTRACT: 0 success, 1 runtime or validation failure) and prints user errors without
 /// stack traces.
 public enum Commands {
+    /// A duration as the config writes it (`30m`, `2h`, `7d`), for command-line options.
+    public static func parseDuration(_ text: String) -> Duration? {
+        guard case .success(let d) = DurationParser.parse(text) else { return nil }
+        return d
+    }
+
     static func printError(_ message: String) {
         FileHandle.standardError.write(Data("crier: \(message)\n".utf8))
     }

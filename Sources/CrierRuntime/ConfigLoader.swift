@@ -1,6 +1,6 @@
-import CrierCore
-import CrierNotifiers
-import Foundation
+public import CrierCore
+public import CrierNotifiers
+public import Foundation
 
 /// Everything a pipeline needs, built from config: compiled rules, renderers, routes.
 public struct LoadedConfig: Sendable {

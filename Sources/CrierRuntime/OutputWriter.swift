@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CrierCore
+public import CrierCore
 
 /// Buffered writes to a file descriptor (stdout for reports), flushed in 64 KiB chunks.
 public final class OutputWriter {

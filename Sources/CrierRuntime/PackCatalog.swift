@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 import Foundation
 
 /// Finds pattern packs: shipped ones by name (embedded in the binary, so an installed

@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 import CrierSources
 import Foundation
 

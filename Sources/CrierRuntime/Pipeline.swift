@@ -1,5 +1,5 @@
-import CrierCore
-import CrierNotifiers
+public import CrierCore
+public import CrierNotifiers
 
 /// One message for one notifier: the batch, and the exact payload that would be sent.
 public struct OutgoingMessage: Sendable {
@@ -75,9 +75,9 @@ public final class Pipeline: MatchSink {
     /// Credentials in log text never reach a message.
     private let redactor = SecretRedactor()
     /// Unowned: the output owns the pipeline (replay runner, live service).
-    public unowned var output: PipelineOutput
+    public unowned var output: any PipelineOutput
 
-    public init(loaded: LoadedConfig, source: String, output: PipelineOutput, startTime: Timestamp,
+    public init(loaded: LoadedConfig, source: String, output: any PipelineOutput, startTime: Timestamp,
                 zoneOffset: @escaping CalendarSchedule.ZoneOffset = ZoneOffsets.local) {
         self.loaded = loaded
         stage = MatchStage(rules: loaded.rules, source: source)

@@ -1,9 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CrierCore
+public import CrierCore
+import CrierPlatform
 import CrierNotifiers
-import CrierSources
+public import CrierSources
 
 /// Options of `crier replay` (CONTRACT "replay options").
 public struct ReplayOptions: Sendable {
@@ -29,6 +30,22 @@ public struct ReplayOptions: Sendable {
     public var skippedPrefix: String?
 
     public init(inputs: [String]) { self.inputs = inputs }
+
+    /// What `--format` accepts.
+    public static var formatNames: [String] { InputFormat.allCases.map(\.rawValue) }
+
+    /// Sets `format` from its name; false when there is no such format.
+    public mutating func selectFormat(_ name: String) -> Bool {
+        guard let format = InputFormat(rawValue: name) else { return false }
+        self.format = format
+        return true
+    }
+
+    /// `--utc`: timestamps without a zone are UTC instead of the local zone.
+    public var readsUTC: Bool {
+        get { zone == .utc }
+        set { zone = newValue ? .utc : .local }
+    }
 }
 
 /// What a replay found, for the report and the exit code.
@@ -167,34 +184,3 @@ struct ReplayPacer {
     }
 }
 
-/// Reads of the process's clocks and resources, kept at this edge (the core never reads them).
-enum MonotonicClock {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    static func sleep(seconds: Double) {
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
-    }
-}
-
-public enum WallClock {
-    public static func now() -> Timestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(seconds: Int64(ts.tv_sec), microseconds: Int64(ts.tv_nsec / 1000))
-    }
-}
-
-enum ResourceUsage {
-    /// Peak resident set size of this process.
-    static func peakRSSBytes() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss * 1024
-    }
-}

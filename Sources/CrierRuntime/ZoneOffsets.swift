@@ -1,5 +1,5 @@
-import CrierCore
-import CrierSources
+public import CrierCore
+public import CrierSources
 import Foundation
 
 /// Zone offsets for calendar schedules (`by:`, digests), from Foundation's time zone data.

@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 import Foundation
 import GRDB
 
@@ -159,7 +159,7 @@ public final class StateStore: Sendable {
         }
     }
 
-    static func describe(_ error: Error) -> String {
+    static func describe(_ error: any Error) -> String {
         if let e = error as? DatabaseError { return "SQLite: \(e.message ?? "\(e.resultCode)")" }
         return "\(error)"
     }

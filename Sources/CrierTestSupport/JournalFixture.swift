@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Real journal files for tests, written by `systemd-journal-remote` from journal export
 /// format (Debian package systemd-journal-remote, installed by `make install-deps`).

@@ -1,5 +1,5 @@
 import CrierCore
-import Foundation
+public import Foundation
 
 /// A directory that exists for one test and is removed afterwards.
 public final class TempDirectory {

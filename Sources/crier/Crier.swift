@@ -1,7 +1,5 @@
 import ArgumentParser
 import CrierRuntime
-import CrierSources
-import CrierCore
 
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +27,7 @@ struct Crier: AsyncParsableCommand {
         }
         do {
             var command = try parseAsRoot(arguments)
-            if var async = command as? AsyncParsableCommand {
+            if var async = command as? any AsyncParsableCommand {
                 try await async.run()
             } else {
                 try command.run()
@@ -114,8 +112,8 @@ struct Replay: ParsableCommand {
     var utc = false
 
     func validate() throws {
-        guard InputFormat(rawValue: format) != nil else {
-            throw ValidationError("--format must be one of \(InputFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard ReplayOptions.formatNames.contains(format) else {
+            throw ValidationError("--format must be one of \(ReplayOptions.formatNames.joined(separator: ", "))")
         }
         guard ReplayOptions.Output(rawValue: output) != nil else { throw ValidationError("--output must be text or jsonl") }
         if let speed, !(speed > 0) { throw ValidationError("--speed must be greater than zero") }
@@ -123,13 +121,13 @@ struct Replay: ParsableCommand {
 
     func run() throws {
         var replay = ReplayOptions(inputs: files)
-        replay.format = InputFormat(rawValue: format) ?? .auto
+        _ = replay.selectFormat(format)
         replay.output = ReplayOptions.Output(rawValue: output) ?? .text
         replay.matches = matches
         replay.printMissed = printMissed
         replay.speed = speed
         replay.year = year
-        replay.zone = utc ? .utc : .local
+        replay.readsUTC = utc
         throw ExitCode(Commands.replay(replay, configPath: options.config, send: send))
     }
 }
@@ -184,7 +182,7 @@ struct SinceOption: ParsableArguments {
 
     func duration() throws -> Duration? {
         guard let since else { return nil }
-        guard case .success(let d) = DurationParser.parse(since) else { throw ValidationError("--since: expected a duration such as 2h") }
+        guard let d = Commands.parseDuration(since) else { throw ValidationError("--since: expected a duration such as 2h") }
         return d
     }
 }

@@ -7,6 +7,7 @@ import Logging
 import Testing
 
 @testable import CrierRuntime
+import CrierPlatform
 
 /// Attempts as the worker reports them; tests wait on these, not on the clock.
 final class AttemptLog: @unchecked Sendable {

@@ -1,5 +1,6 @@
 import CrierCore
 import CrierNotifiers
+import CrierSources
 import CrierTestSupport
 import Foundation
 import Testing

@@ -6,6 +6,7 @@ import Foundation
 import Testing
 
 @testable import CrierRuntime
+import CrierPlatform
 
 /// What `/metrics`, `/api/v1/status` and `/api/v1/history` say after real attempts against a
 /// loopback server, and that none of it carries a credential, for every kind of notifier.

@@ -1,4 +1,6 @@
-import HeapModule
+// Public: the timer heap is read by the inlinable `nextDeadline`, which the pipeline asks
+// on every record.
+public import HeapModule
 
 /// The three timers of a group, with Alertmanager's names and meanings.
 public struct GroupTiming: Hashable, Sendable, Codable {

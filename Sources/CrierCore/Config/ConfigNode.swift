@@ -6,7 +6,7 @@ import Yams
 /// its key path and line, every issue is collected, and unknown keys are reported by
 /// `ConfigMap.finish()`. Codable would stop at the first error and knows no line numbers.
 public struct ConfigNode {
-    public let node: Node
+    let node: Node
     public let path: String
     public let diagnostics: ConfigDiagnostics
     /// Expand `${VAR}` and `${VAR:-default}` in scalars (main config yes, pack files no).
@@ -16,7 +16,7 @@ public struct ConfigNode {
     /// Core only asks.
     public let readFile: @Sendable (String) -> String?
 
-    public init(node: Node, path: String, diagnostics: ConfigDiagnostics, expandsEnvironment: Bool,
+    init(node: Node, path: String, diagnostics: ConfigDiagnostics, expandsEnvironment: Bool,
                 environment: [String: String], readFile: @escaping @Sendable (String) -> String? = { _ in nil }) {
         self.node = node
         self.path = path

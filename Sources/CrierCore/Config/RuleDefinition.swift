@@ -1,3 +1,5 @@
+import Yams
+
 /// Where a definition was written, so compile errors can point at it.
 public struct SourceLocation: Hashable, Sendable {
     public var file: String?

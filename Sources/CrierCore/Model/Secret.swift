@@ -42,7 +42,7 @@ public struct SecretScrubber: Sendable {
             needles.insert(value)
             // A URL's path, query and user:password, and each long segment of them: tokens
             // such as Discord's and Slack's live there and are echoed without the host.
-            if let schemeEnd = value.range(of: "://") {
+            if let schemeEnd = value.firstRange(of: "://") {
                 let rest = value[schemeEnd.upperBound...]
                 let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
                 let authority = rest[..<authorityEnd]
@@ -67,7 +67,7 @@ public struct SecretScrubber: Sendable {
     public func scrub(_ text: String) -> String {
         var text = text
         for needle in needles where text.contains(needle) {
-            text = text.replacingOccurrences(of: needle, with: "…(redacted)")
+            text = text.replacing(needle, with: "…(redacted)")
         }
         return text
     }

@@ -38,7 +38,7 @@ public struct AlertTemplate: Sendable {
     }
 
     public func render(_ scope: TemplateScope) -> String {
-        guard let plainSegments else { return template.render(scope) }
+        guard let plainSegments else { return template.render(MustacheScope(scope: scope)) }
         var out = ""
         AlertTemplate.render(plainSegments, scope, into: &out)
         return out
@@ -57,7 +57,7 @@ public struct AlertTemplate: Sendable {
         }
     }
 
-    static func explain(_ error: Error) -> String {
+    static func explain(_ error: any Error) -> String {
         switch error as? MustacheTemplate.Error {
         case .sectionCloseNameIncorrect?: return "a section is closed with another name than it was opened with"
         case .unfinishedName?: return "a tag is not finished (expected }})"
@@ -117,7 +117,7 @@ public struct TemplateError: Error, Hashable, Sendable, CustomStringConvertible 
 
 /// The names a template can use: captures first, then the record's parts and fields,
 /// then facts about an attached traceback. Dotted names (`{{a.b}}`) reach flattened JSON keys.
-public struct TemplateScope: MustacheParent {
+public struct TemplateScope {
     let captures: [Capture]
     let record: LogRecord
     let extras: [String: String]
@@ -142,17 +142,23 @@ public struct TemplateScope: MustacheParent {
         TemplateScope.lookup(prefix + name, captures: captures, record: record, extras: extras)
     }
 
-    public func child(named name: String) -> Any? {
+    /// What swift-mustache asks for `name`: a value, or a scope for the rest of a dotted name.
+    func child(named name: String) -> TemplateScope.Child? {
         let key = prefix + name
         if let value = TemplateScope.lookup(key, captures: captures, record: record, extras: extras) {
-            return value.isEmpty ? nil : value
+            return value.isEmpty ? nil : .value(value)
         }
         // `{{a.b}}` arrives as `a` then `b`: hand back a scope that resolves `a.`-prefixed keys.
         let nested = key + "."
         if record.fields.contains(where: { $0.name.hasPrefix(nested) }) {
-            return TemplateScope(parent: self, prefix: nested)
+            return .scope(TemplateScope(parent: self, prefix: nested))
         }
         return nil
+    }
+
+    enum Child {
+        case value(String)
+        case scope(TemplateScope)
     }
 
     /// The value of `name` for templates, `group_by` and labels alike.
@@ -182,6 +188,20 @@ public struct TemplateScope: MustacheParent {
             if let v = record.field(key) { return v }
         }
         return nil
+    }
+}
+
+/// The scope as swift-mustache sees it; kept internal so that Mustache stays out of Core's
+/// public interface.
+struct MustacheScope: MustacheParent {
+    let scope: TemplateScope
+
+    func child(named name: String) -> Any? {
+        switch scope.child(named: name) {
+        case .value(let value)?: value
+        case .scope(let nested)?: MustacheScope(scope: nested)
+        case nil: nil
+        }
     }
 }
 

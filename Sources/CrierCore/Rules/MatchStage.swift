@@ -135,7 +135,7 @@ public final class MatchStage {
     // MARK: - Per record
 
     /// `view` is inout only to avoid copying it on the hot path; it may be edited.
-    public func process(_ view: inout RecordView, now: Timestamp, sink: MatchSink) {
+    public func process(_ view: inout RecordView, now: Timestamp, sink: any MatchSink) {
         if !streams.isEmpty {
             let key = streamKey(view)
             if let state = streams[key] {
@@ -223,7 +223,7 @@ public final class MatchStage {
     }
 
     /// Releases every held record and open traceback (end of input, shutdown).
-    public func flush(sink: MatchSink) {
+    public func flush(sink: any MatchSink) {
         let held = streams.values.sorted { $0.firstLine < $1.firstLine }
         streams.removeAll()
         holdDeadline = .unknown
@@ -231,7 +231,7 @@ public final class MatchStage {
     }
 
     /// Releases what has waited longer than `holdTimeout`.
-    public func expireHeld(now: Timestamp, sink: MatchSink) {
+    public func expireHeld(now: Timestamp, sink: any MatchSink) {
         let due = streams.filter { now - $0.value.lastSeen >= holdTimeout }
         for (key, state) in due.sorted(by: { $0.value.firstLine < $1.value.firstLine }) {
             setStream(key, nil)
@@ -266,7 +266,7 @@ public final class MatchStage {
         return hits
     }
 
-    private func correlate(_ view: RecordView, present: ByteSet, sink: MatchSink) {
+    private func correlate(_ view: RecordView, present: ByteSet, sink: any MatchSink) {
         var hits: [CorrelationHit] = []
         for (m, role) in correlationMatchers {
             if !m.selectors.isEmpty && !m.selectorsMatch(view) { continue }
@@ -286,7 +286,7 @@ public final class MatchStage {
     /// Counts an alert of a correlation rule (stuck, absent) in its rule's hits.
     public func countAlert(of rule: CompiledRule) { stats.ruleHits[rule.index] += 1 }
 
-    private func match(_ view: RecordView, now: Timestamp, sink: MatchSink) {
+    private func match(_ view: RecordView, now: Timestamp, sink: any MatchSink) {
         // The message's bytes, gathered once for the prefilters of every pattern.
         let present = ByteSet(view.message)
         if !correlationMatchers.isEmpty { correlate(view, present: present, sink: sink) }
@@ -312,7 +312,7 @@ public final class MatchStage {
         emit(record, hits: hits, sink: sink)
     }
 
-    private func emit(_ record: LogRecord, hits: [RuleHit], sink: MatchSink) {
+    private func emit(_ record: LogRecord, hits: [RuleHit], sink: any MatchSink) {
         stats.records += 1
         if hits.isEmpty {
             stats.missed += 1
@@ -326,7 +326,7 @@ public final class MatchStage {
 
     // MARK: - Tracebacks
 
-    private func open(key: UInt64, view: RecordView, owner: HeldRecord?, now: Timestamp, sink: MatchSink) {
+    private func open(key: UInt64, view: RecordView, owner: HeldRecord?, now: Timestamp, sink: any MatchSink) {
         var collector = TracebackCollector()
         collector.append(view.message.lossyString)
         let header = owner == nil ? materialize(view, traceback: nil) : nil
@@ -335,7 +335,7 @@ public final class MatchStage {
                                                 firstLine: owner?.record.line ?? view.line, lastSeen: now)))
     }
 
-    private func finish(_ open: OpenTraceback, sink: MatchSink) {
+    private func finish(_ open: OpenTraceback, sink: any MatchSink) {
         let traceback = open.collector.build()
         stats.tracebacks += 1
         stats.tracebackLines += open.collector.lineCount
@@ -366,14 +366,14 @@ public final class MatchStage {
         }
     }
 
-    private func release(_ state: StreamState, sink: MatchSink) {
+    private func release(_ state: StreamState, sink: any MatchSink) {
         switch state {
         case .owner(let held): emit(held.record, hits: held.hits, sink: sink)
         case .traceback(let open): finish(open, sink: sink)
         }
     }
 
-    private func guardStreamLimit(sink: MatchSink) {
+    private func guardStreamLimit(sink: any MatchSink) {
         if streams.count >= maxOpenStreams { flush(sink: sink) }
     }
 

@@ -48,7 +48,7 @@ public enum BatchSummary {
         case .stuck where batch.count > 1:
             // "3 tasks stuck in queued > 30 min, 1 in running > 2 h"
             guard let facets = batch.facets, var first = facets.first?.phrase else { return "\(HumanFormat.count(batch.count)) × \(title)" }
-            if let noun = facets[0].count == 1 ? facets[0].noun : facets[0].plural, let r = first.range(of: noun + " ") {
+            if let noun = facets[0].count == 1 ? facets[0].noun : facets[0].plural, let r = first.firstRange(of: noun + " ") {
                 first.replaceSubrange(r, with: noun + " stuck ")
             } else {
                 first += " stuck"

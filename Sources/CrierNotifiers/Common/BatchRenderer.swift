@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// What a notifier would send for one batch: the exact JSON body, and what had to be cut
 /// to fit the destination's limits (logged, and shown by replay).

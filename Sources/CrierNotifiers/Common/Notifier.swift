@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// What a delivery worker sends for one outbox row.
 public enum DeliveryRequest: Sendable {

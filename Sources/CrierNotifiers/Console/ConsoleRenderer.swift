@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// Readable text for a terminal or a log: what `crier` prints when no notifier is set, and
 /// what the replay report shows for each notification.

@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// Discord *Execute Webhook*: posts with `?wait=true` (so success is certain and the message
 /// id is known), edits a burst's message in place with PATCH, and reads Discord's rate-limit

@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// Discord *Execute Webhook* body: one rich embed per batch (title, description, colour by
 /// severity, inline fields, footer, timestamp), `@here` for critical alerts through

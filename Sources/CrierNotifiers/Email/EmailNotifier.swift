@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 import Foundation
 
 /// E-mail through SMTP (libcurl): STARTTLS on smtp:// unless turned off, implicit TLS on

@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// Slack incoming webhooks: success is `200 ok`, errors are short plain-text strings, and
 /// 429 carries `Retry-After` in whole seconds (WEBHOOK_APIS.md §2.5–2.6).

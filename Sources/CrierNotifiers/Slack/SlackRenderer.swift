@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// Slack incoming-webhook body in Block Kit: header, section with the body and count,
 /// section fields, the traceback as a code block, a context line, and a button when the

@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// A request a notifier wants sent. The URL is a `Secret`: webhook URLs are credentials.
 public struct HTTPRequest: Sendable {

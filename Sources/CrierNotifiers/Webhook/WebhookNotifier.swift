@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 import Crypto
 
 /// A generic JSON webhook. The body is `GenericJSONRenderer`'s (`event` is `alert.firing`,

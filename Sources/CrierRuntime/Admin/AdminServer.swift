@@ -1,4 +1,5 @@
 import CrierCore
+import CrierPlatform
 import CrierStore
 import Hummingbird
 import Logging

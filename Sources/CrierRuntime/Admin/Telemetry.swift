@@ -1,6 +1,6 @@
-import CrierCore
-import CrierStore
-import Prometheus
+public import CrierCore
+public import CrierStore
+public import Prometheus
 
 /// crier's metrics, served at `/metrics` in the Prometheus text format.
 ///

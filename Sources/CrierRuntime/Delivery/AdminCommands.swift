@@ -1,4 +1,5 @@
 import CrierCore
+import CrierPlatform
 import CrierNotifiers
 import CrierStore
 import Foundation

@@ -1,4 +1,5 @@
 import CrierCore
+import CrierPlatform
 import CrierNotifiers
 import CrierSources
 import CrierStore

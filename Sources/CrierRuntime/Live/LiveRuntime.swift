@@ -1,10 +1,12 @@
-import CrierCore
+public import CrierCore
+import CrierPlatform
 import CrierNotifiers
 import CrierSources
 import CrierStore
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 /// `crier run`: sources, pipeline and delivery as one `ServiceGroup`. SIGTERM/SIGINT shut
 /// down in the order of DESIGN §4: sources stop, groups are flushed into the outbox and

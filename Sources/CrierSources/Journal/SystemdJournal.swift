@@ -4,7 +4,8 @@
 import Glibc
 #endif
 internal import CSystemd
-import CrierCore
+public import CrierCore
+import CrierPlatform
 
 /// A systemd journal opened through sd-journal: the system journal, a directory, or files.
 ///
@@ -188,9 +189,7 @@ public final class SystemdJournal {
         guard let journal else { return -1 }
         var usec: UInt64 = 0
         guard sd_journal_get_timeout(journal, &usec) >= 0, usec != crier_sd_no_timeout() else { return -1 }
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        let nowUsec = UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec / 1000)
+        let nowUsec = MonotonicClock.microseconds()
         return usec <= nowUsec ? 0 : Int32(min((usec - nowUsec + 999) / 1000, UInt64(Int32.max)))
     }
 

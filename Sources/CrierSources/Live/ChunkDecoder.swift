@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// Turns chunks back into record views on the pipeline's side, with one parser per source
 /// (year inference, the remembered minute and the sniffed format are per file).

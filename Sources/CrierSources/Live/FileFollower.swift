@@ -1,7 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CrierCore
+public import CrierCore
+import CrierPlatform
 
 /// Tails files matching globs on a thread of its own, like `tail -F` done right:
 ///
@@ -24,7 +25,7 @@ public final class FileFollower: @unchecked Sendable {
     public var pollInterval: Duration = .seconds(1)
     public var maxLineBytes = 1 << 20
     /// The wall clock, injectable for tests of the partial-line timeout.
-    public var now: @Sendable () -> Timestamp = { FileFollower.wallClock() }
+    public var now: @Sendable () -> Timestamp = { WallClock.now() }
 
     private let queue: ChunkQueue
     private let checkpoint: (String) -> SourceCheckpoint?
@@ -342,11 +343,5 @@ public final class FileFollower: @unchecked Sendable {
         defer { globfree(&g) }
         guard glob(pattern, 0, nil, &g) == 0 else { return [] }
         return (0..<Int(g.gl_pathc)).compactMap { i in g.gl_pathv[i].map { String(cString: $0) } }.sorted()
-    }
-
-    static func wallClock() -> Timestamp {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Timestamp(seconds: Int64(ts.tv_sec), microseconds: Int64(ts.tv_nsec / 1000))
     }
 }

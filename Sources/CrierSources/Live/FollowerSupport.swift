@@ -1,28 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A thread of its own for a blocking loop (poll, read, sd-journal): blocking C calls never
-/// run on Swift's cooperative pool (DESIGN §4).
-public final class DedicatedThread: @unchecked Sendable {
-    private var thread = pthread_t()
-    private let body: () -> Void
-
-    private init(body: @escaping () -> Void) { self.body = body }
-
-    public static func start(_ body: @escaping @Sendable () -> Void) -> DedicatedThread {
-        let t = DedicatedThread(body: body)
-        let box = Unmanaged.passRetained(t).toOpaque()
-        pthread_create(&t.thread, nil, { raw in
-            let t = Unmanaged<DedicatedThread>.fromOpaque(raw!).takeRetainedValue()
-            t.body()
-            return nil
-        }, box)
-        return t
-    }
-
-    public func join() { pthread_join(thread, nil) }
-}
 
 /// A pipe a follower polls beside its input, so `fire()` wakes it at once (no periodic
 /// wake-ups to check a flag).
@@ -30,8 +10,7 @@ public final class StopSignal: @unchecked Sendable {
     /// Poll this for POLLIN.
     public let fd: Int32
     private let writeEnd: Int32
-    private let lock = NSLockLite()
-    private var stopped = false
+    private let stopped = Mutex(false)
 
     public init() {
         var ends: [Int32] = [0, 0]
@@ -50,24 +29,12 @@ public final class StopSignal: @unchecked Sendable {
     }
 
     public func fire() {
-        lock.withLock { stopped = true }
+        stopped.withLock { $0 = true }
         var one: UInt8 = 1
         _ = write(writeEnd, &one, 1)
     }
 
-    public var isFired: Bool { lock.withLock { stopped } }
-}
-
-/// A small mutex without Foundation.
-final class NSLockLite: @unchecked Sendable {
-    private var mutex = pthread_mutex_t()
-    init() { pthread_mutex_init(&mutex, nil) }
-    deinit { pthread_mutex_destroy(&mutex) }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        return try body()
-    }
+    public var isFired: Bool { stopped.withLock { $0 } }
 }
 
 /// Carries chunks from follower threads to the pipeline task. Bounded: a follower that is

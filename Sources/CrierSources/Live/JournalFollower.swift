@@ -1,7 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CrierCore
+public import CrierCore
+import CrierPlatform
 
 /// Follows the systemd journal on a thread of its own: reads what is there in chunks of up
 /// to `batchSize` entries, then sleeps in poll(2) on the journal's descriptor until

@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// Records read by a follower thread, owned (copied out of the reader's buffers) so they
 /// can cross into the pipeline task. One chunk is one commit: the pipeline writes its

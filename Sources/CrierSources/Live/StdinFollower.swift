@@ -1,7 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CrierCore
+public import CrierCore
+import CrierPlatform
 
 /// Reads standard input to its end (the embedded default when there is no journal, or
 /// `crier run < file`). It cannot resume, so its chunks carry no checkpoint.

@@ -1,6 +1,6 @@
 // The only Swift file that imports the simdjson wrapper (DESIGN §2).
 internal import CSimdJSON
-import CrierCore
+public import CrierCore
 
 /// Parses JSON lines (any object, `journalctl -o json` entries included) into `RecordView`s.
 ///

@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// Turns one line into a record view, the same way for replay and for live tailing: JSON
 /// objects through simdjson when the input is JSON, everything else (and JSON that does not

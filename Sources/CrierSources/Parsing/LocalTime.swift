@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CrierCore
+public import CrierCore
 
 /// How to read timestamps that carry no zone (RFC 3164, `2026-11-23 10:15:00`, Apache's ctime).
 public enum ZonePolicy: Sendable, Equatable {

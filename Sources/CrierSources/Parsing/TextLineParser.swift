@@ -1,4 +1,4 @@
-import CrierCore
+public import CrierCore
 
 /// Finds the year of timestamps that have none (RFC 3164): the reference year, or the one
 /// before when that would put the line in the future, moving on at each Dec → Jan wrap.

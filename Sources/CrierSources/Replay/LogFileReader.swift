@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CrierCore
+public import CrierCore
 
 /// An input that cannot be read at all: one clear message naming it.
 public struct SourceError: Error, CustomStringConvertible, Sendable {

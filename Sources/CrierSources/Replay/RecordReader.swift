@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CrierCore
+public import CrierCore
 
 /// A finite input read to its end: a log file (or stdin) or a binary journal.
 public protocol RecordReader: AnyObject {
