@@ -134,6 +134,26 @@ import Testing
         #expect(text.contains { $0.contains("rules[4].where.unit") })
     }
 
+    @Test func aBlockPatternIsPointedAtByItsOwnLine() {
+        let (_, errors) = compile("""
+            rules:
+              - id: block
+                regex: |
+                  first line
+                  Task (x
+              - id: selector
+                where: {unit: '/a(b/', host: web}
+            """)
+        let text = errors.map(\.description)
+        #expect(errors.count == 2, "\(text)")
+        // The end of the pattern: after "Task (x" on the block's second line; the caret is
+        // drawn under that line alone.
+        #expect(text.contains { $0.hasPrefix("patterns/demo/pack.yaml:5:14: rules[0].regex:") && $0.hasSuffix("    Task (x\n           ^") },
+                "\(text)")
+        // A selector's pattern starts after its `/`: offset 3 is the end, the closing `/`.
+        #expect(text.contains { $0.hasPrefix("patterns/demo/pack.yaml:7:24: rules[1].where.unit:") }, "\(text)")
+    }
+
     @Test func correlationRulesNeedTheirParts() {
         let (_, errors) = compile("""
             rules:
