@@ -60,7 +60,7 @@ public enum Commands {
                  + "\(kinds[.correlation]?.count ?? 0) correlation, \(kinds[.absence]?.count ?? 0) absence)")
         // Secrets are shown redacted: `Secret`'s description never contains the value.
         for n in loaded.config.notifiers {
-            let target = n.webhookURL.map { " → \($0)" } ?? ""
+            let target = n.endpoint.map { " → \($0)" } ?? ""
             out.line("  notifier \(n.name): \(n.kind.rawValue)\(target)")
         }
         if !loaded.config.routes.isEmpty { out.line("  routes: \(loaded.config.routes.count)") }

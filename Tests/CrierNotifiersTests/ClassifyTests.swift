@@ -6,9 +6,7 @@ import Testing
 @testable import CrierNotifiers
 
 func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/webhooks/123/SECRET-TOKEN") -> NotifierConfig {
-    var c = NotifierConfig(name: kind.rawValue, kind: kind)
-    c.webhookURL = Secret(url)
-    return c
+    NotifierConfig.sample(kind, url: url)
 }
 
 @Suite struct ClassifyTableTests {
@@ -58,7 +56,7 @@ func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/
     }
 
     @Test func discordLearnsItsLimitsFromHeaders() {
-        let n = DiscordNotifier(config: config(.discord))
+        let n = DiscordNotifier(config: DiscordConfig(name: "discord", webhookURL: Secret("https://discord.com/api/webhooks/123/SECRET-TOKEN")))
         let r = HTTPResponse(status: 200, headers: ["x-ratelimit-remaining": "0", "x-ratelimit-reset-after": "1.75",
                                                     "x-ratelimit-bucket": "abcd", "x-ratelimit-limit": "5"],
                              body: Array(#"{"id": "1234"}"#.utf8))
@@ -70,7 +68,7 @@ func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/
     }
 
     @Test func discordPostsWithWaitAndEditsWithPatch() {
-        let n = DiscordNotifier(config: config(.discord, url: "https://discord.com/api/webhooks/1/tok?thread_id=99"))
+        let n = DiscordNotifier(config: DiscordConfig(name: "discord", webhookURL: Secret("https://discord.com/api/webhooks/1/tok?thread_id=99")))
         guard case .http(let post) = n.request(payload: "{}", editing: nil, now: Timestamp(seconds: 0)),
               case .http(let patch) = n.request(payload: "{}", editing: "555", now: Timestamp(seconds: 0)) else {
             Issue.record("HTTP requests")
@@ -81,7 +79,7 @@ func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/
     }
 
     @Test func webhookSignatureCoversTimestampAndBody() throws {
-        var c = config(.webhook, url: "https://hooks.example.com/in")
+        var c = WebhookConfig(name: "webhook", webhookURL: Secret("https://hooks.example.com/in"))
         c.signingSecret = Secret("s3cr3t")
         c.headers = [("Authorization", "Bearer abc")]
         let n = WebhookNotifier(config: c)
@@ -115,10 +113,8 @@ func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/
     }
 
     @Test func emailIsAMultipartMessageWithAnEncodedSubject() {
-        var c = NotifierConfig(name: "mail", kind: .email)
-        c.smtpURL = Secret("smtp://mail.example.com:587")
-        c.mailFrom = "crier@example.com"
-        c.mailTo = ["ops@example.com", "oncall@example.com"]
+        let c = EmailConfig(name: "mail", smtpURL: Secret("smtp://mail.example.com:587"), from: "crier@example.com",
+                            to: ["ops@example.com", "oncall@example.com"])
         let n = EmailNotifier(config: c)
         let t0 = Timestamp(year: 2026, month: 11, day: 23, hour: 10)
         let batch = AlertBatch(fingerprint: Fingerprint(value: 1), rule: "celery.task_failed", severity: .error, labels: [],

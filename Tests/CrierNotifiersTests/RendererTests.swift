@@ -51,11 +51,11 @@ enum Fixtures {
         ]
     }
 
-    static func config(_ kind: NotifierConfig.Kind) -> NotifierConfig {
-        var c = NotifierConfig(name: kind.rawValue, kind: kind)
-        c.webhookURL = Secret("https://hooks.example.com/services/T000/B000/SECRET-TOKEN-VALUE")
-        return c
-    }
+    static let url = "https://hooks.example.com/services/T000/B000/SECRET-TOKEN-VALUE"
+
+    static func config(_ kind: NotifierConfig.Kind) -> NotifierConfig { NotifierConfig.sample(kind, url: url) }
+    static var discord: DiscordConfig { DiscordConfig(name: "discord", webhookURL: Secret(url)) }
+    static var slack: SlackConfig { SlackConfig(name: "slack", webhookURL: Secret(url)) }
 }
 
 @Suite struct GoldenPayloadTests {
@@ -79,7 +79,7 @@ enum Fixtures {
 }
 
 @Suite struct DiscordLimitTests {
-    let renderer = DiscordRenderer(config: Fixtures.config(.discord))
+    let renderer = DiscordRenderer(config: Fixtures.discord)
 
     func embed(_ batch: AlertBatch) -> (JSONValue, [String]) {
         let payload = renderer.render(batch)
@@ -138,7 +138,7 @@ enum Fixtures {
 }
 
 @Suite struct SlackLimitTests {
-    let renderer = SlackRenderer(config: Fixtures.config(.slack))
+    let renderer = SlackRenderer(config: Fixtures.slack)
 
     @Test func everyLimitHoldsOnHugeInput() {
         let huge = String(repeating: "<&>x", count: 5_000)

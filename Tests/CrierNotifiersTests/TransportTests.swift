@@ -69,13 +69,10 @@ import Testing
 /// E-mail through libcurl to a real SMTP conversation on loopback.
 @Suite struct SMTPTransportTests {
     func notifier(_ server: FakeSMTPServer, password: String, to: [String] = ["ops@example.com"]) -> EmailNotifier {
-        var c = NotifierConfig(name: "mail", kind: .email)
-        c.smtpURL = Secret(server.url)
-        c.smtpUsername = "crier"
-        c.smtpPassword = Secret(password)
+        var c = EmailConfig(name: "mail", smtpURL: Secret(server.url), from: "crier@example.com", to: to)
+        c.username = "crier"
+        c.password = Secret(password)
         c.startTLS = false  // the fake server speaks plain SMTP
-        c.mailFrom = "crier@example.com"
-        c.mailTo = to
         return EmailNotifier(config: c)
     }
 

@@ -68,10 +68,9 @@ struct DeliveryHarness {
 
 func discord(_ url: String, name: String = "discord", update: NotifierConfig.UpdateMode = .edit,
              rate: RateLimitConfig? = nil) -> DiscordNotifier {
-    var c = NotifierConfig(name: name, kind: .discord)
-    c.webhookURL = Secret(url + "/api/webhooks/1/SECRET-TOKEN")
+    var c = DiscordConfig(name: name, webhookURL: Secret(url + "/api/webhooks/1/SECRET-TOKEN"))
     c.update = update
-    c.rateLimit = rate
+    c.common.rateLimit = rate
     return DiscordNotifier(config: c)
 }
 
@@ -210,8 +209,7 @@ func discord(_ url: String, name: String = "discord", update: NotifierConfig.Upd
         let server = try FakeWebhookServer { r in
             r.bodyText.contains("\"blocks\"") ? .respond(status: 400, body: "invalid_blocks") : .respond(status: 200, body: "ok")
         }
-        var c = NotifierConfig(name: "slack", kind: .slack)
-        c.webhookURL = Secret(server.url + "/services/T1/B2/XYZ")
+        let c = SlackConfig(name: "slack", webhookURL: Secret(server.url + "/services/T1/B2/XYZ"))
         let n = SlackNotifier(config: c)
         let h = try DeliveryHarness()
         let log = AttemptLog()
@@ -250,7 +248,7 @@ func discord(_ url: String, name: String = "discord", update: NotifierConfig.Upd
         #expect(!String(describing: status).contains("SECRET-TOKEN"))
 
         // Same notifier, new URL: enabled again, the held messages go out.
-        var fixed = gone.config
+        var fixed = gone.settings
         fixed.webhookURL = Secret(server.url + "/api/webhooks/2/NEW-TOKEN")
         let log2 = AttemptLog()
         let again = try h.worker(DiscordNotifier(config: fixed), log: log2)

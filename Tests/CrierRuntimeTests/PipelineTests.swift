@@ -225,7 +225,11 @@ extension Array where Element == [String: Any] {
         #expect(r.notifiers(rule: "celery.task_failed", severity: .error, labels: []) == ["discord", "slack", "discord-error"])
         #expect(r.notifiers(rule: "celery.task_failed", severity: .critical, labels: []) == ["discord", "slack", "discord-error"])
         #expect(r.notifiers(rule: "celery.soft_time_limit", severity: .warning, labels: []) == ["discord", "slack", "discord-general"])
-        #expect(loaded.config.notifiers.first { $0.name == "slack" }?.channel == "#ops")
+        guard case .slack(let slack)? = loaded.config.notifiers.first(where: { $0.name == "slack" }) else {
+            Issue.record("a slack notifier")
+            return
+        }
+        #expect(slack.channel == "#ops")
     }
 }
 

@@ -15,26 +15,63 @@ public struct ConfigNode {
     /// Reads files named in config (`*_file` secrets). Reading is the loader's business:
     /// Core only asks.
     public let readFile: @Sendable (String) -> String?
+    /// The document's text, to point inside a value (`valueLocation`).
+    let source: SourceText
 
     init(node: Node, path: String, diagnostics: ConfigDiagnostics, expandsEnvironment: Bool,
-                environment: [String: String], readFile: @escaping @Sendable (String) -> String? = { _ in nil }) {
+         environment: [String: String], source: SourceText = SourceText(""),
+         readFile: @escaping @Sendable (String) -> String? = { _ in nil }) {
         self.node = node
         self.path = path
         self.diagnostics = diagnostics
         self.expandsEnvironment = expandsEnvironment
         self.environment = environment
+        self.source = source
         self.readFile = readFile
     }
 
     /// 1-based line of the node in its file.
     public var line: Int? { node.mark.map { $0.line } }
 
+    /// Where this node was written, for issues reported after reading (rule compilation).
+    public var location: SourceLocation { SourceLocation(file: diagnostics.file, line: line, path: path) }
+
+    /// Where this value was written; for a scalar, character by character.
+    public var valueLocation: ValueLocation? {
+        guard let mark = node.mark else { return nil }
+        var style = ValueLocation.Style.plain
+        if case .scalar(let scalar) = node {
+            switch scalar.style {
+            case .singleQuoted: style = .singleQuoted
+            case .doubleQuoted: style = .doubleQuoted
+            case .literal, .folded: style = .block
+            default: style = .plain
+            }
+        }
+        return ValueLocation(location: SourceLocation(file: diagnostics.file, line: mark.line, column: mark.column, path: path),
+                             style: style, source: source.fromLine(mark.line))
+    }
+
     public func error(_ message: String) { diagnostics.error(path, message, line: line) }
     public func warning(_ message: String) { diagnostics.warning(path, message, line: line) }
 
+    /// Every value under this mapping, by its path relative to it (`regex`, `fields.Task ID`),
+    /// without reading them: where things were written, for issues found later.
+    func valueLocations() -> [String: ValueLocation] {
+        guard case .mapping(let mapping) = node else { return [:] }
+        var out: [String: ValueLocation] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string else { continue }
+            let child = child(value, path: path.isEmpty ? name : "\(path).\(name)")
+            out[name] = child.valueLocation
+            for (inner, location) in child.valueLocations() { out["\(name).\(inner)"] = location }
+        }
+        return out
+    }
+
     func child(_ node: Node, path: String) -> ConfigNode {
         ConfigNode(node: node, path: path, diagnostics: diagnostics, expandsEnvironment: expandsEnvironment,
-                   environment: environment, readFile: readFile)
+                   environment: environment, source: source, readFile: readFile)
     }
 
     /// `~`, `null` or an empty plain value: treated as absent, so the default applies.
@@ -183,140 +220,6 @@ public struct ConfigNode {
             }
         }
         return out
-    }
-}
-
-/// A YAML mapping being read key by key; `finish()` reports every key nobody asked for.
-public final class ConfigMap {
-    public let node: ConfigNode
-    private var entries: [(key: String, node: Node, keyLine: Int?)] = []
-    private var consumed: Set<String> = []
-
-    init(_ node: ConfigNode) {
-        self.node = node
-        guard case .mapping(let mapping) = node.node else { return }
-        var seen: Set<String> = []
-        for (k, v) in mapping {
-            let key = k.string ?? "?"
-            if !seen.insert(key).inserted {
-                node.diagnostics.error(node.path.isEmpty ? key : "\(node.path).\(key)", "key is given twice",
-                                       line: k.mark?.line)
-            }
-            entries.append((key, v, k.mark?.line))
-        }
-    }
-
-    public var path: String { node.path }
-    public var keys: [String] { entries.map(\.key) }
-
-    func childPath(_ key: String) -> String { node.path.isEmpty ? key : "\(node.path).\(key)" }
-
-    /// The value at `key`, or nil when absent or null. Marks the key as known.
-    public subscript(key: String) -> ConfigNode? {
-        consumed.insert(key)
-        guard let entry = entries.first(where: { $0.key == key }) else { return nil }
-        let child = node.child(entry.node, path: childPath(key))
-        return child.isNull ? nil : child
-    }
-
-    public func has(_ key: String) -> Bool { entries.contains { $0.key == key } }
-
-    public func string(_ key: String) -> String? { self[key]?.string() }
-    public func bool(_ key: String) -> Bool? { self[key]?.bool() }
-    public func duration(_ key: String, allowZero: Bool = true) -> Duration? {
-        self[key]?.duration(allowZero: allowZero)
-    }
-
-    /// Reports a missing required key at this mapping's line.
-    public func require(_ key: String) -> ConfigNode? {
-        if let value = self[key] { return value }
-        node.diagnostics.error(childPath(key), "is required", line: node.line)
-        return nil
-    }
-
-    /// Every entry, in file order, for free-form maps (fields, labels, headers).
-    public func pairs() -> [(key: String, value: ConfigNode)] {
-        entries.map { entry in
-            consumed.insert(entry.key)
-            return (entry.key, node.child(entry.node, path: childPath(entry.key)))
-        }
-    }
-
-    /// Reports keys that were never read, with the closest known key as a hint.
-    public func finish(known extra: [String] = []) {
-        let known = consumed.union(extra)
-        for entry in entries where !known.contains(entry.key) {
-            var message = "unknown key"
-            if let hint = ConfigMap.closest(to: entry.key, in: Array(known)) { message += " (did you mean '\(hint)'?)" }
-            node.diagnostics.error(childPath(entry.key), message, line: entry.keyLine)
-        }
-    }
-
-    static func closest(to key: String, in candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, editDistance(key, $0)) }.filter { $0.1 <= max(2, key.count / 3) }
-        return scored.min { $0.1 < $1.1 }?.0
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1,
-                                       previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
-    }
-}
-
-/// Parses a YAML document into a `ConfigNode`, reporting a syntax error as an issue.
-public enum YAMLDocument {
-    public static func parse(_ text: String, diagnostics: ConfigDiagnostics, expandsEnvironment: Bool,
-                             environment: [String: String],
-                             readFile: @escaping @Sendable (String) -> String? = { _ in nil }) -> ConfigNode? {
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                diagnostics.error("", "the file is empty")
-                return nil
-            }
-            return ConfigNode(node: node, path: "", diagnostics: diagnostics, expandsEnvironment: expandsEnvironment,
-                              environment: environment, readFile: readFile)
-        } catch let error as YamlError {
-            diagnostics.error("", "invalid YAML: \(YAMLDocument.describe(error))", line: YAMLDocument.line(of: error))
-            return nil
-        } catch {
-            diagnostics.error("", "invalid YAML: \(error)")
-            return nil
-        }
-    }
-
-    static func line(of error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            return mark.line
-        case .duplicatedKeysInMapping(_, let context):
-            return context.mark.line
-        default:
-            return nil
-        }
-    }
-
-    static func describe(_ error: YamlError) -> String {
-        switch error {
-        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
-             .composer(let context, let problem, _, _):
-            if let context { return "\(problem) (\(context.text))" }
-            return problem
-        case .duplicatedKeysInMapping(let duplicates, _):
-            return "key given twice: \(duplicates.joined(separator: ", "))"
-        default:
-            return "\(error)"
-        }
     }
 }
 

@@ -1,17 +1,5 @@
 import Yams
 
-/// Where a definition was written, so compile errors can point at it.
-public struct SourceLocation: Hashable, Sendable {
-    public var file: String?
-    public var line: Int?
-    public var path: String
-
-    public init(file: String?, line: Int?, path: String) {
-        self.file = file
-        self.line = line
-        self.path = path
-    }
-}
 
 /// A `where` selector: a record field must equal one of the values, or match a `/regex/`.
 public struct SelectorDefinition: Hashable, Sendable {
@@ -23,6 +11,8 @@ public struct SelectorDefinition: Hashable, Sendable {
     public var field: String
     public var test: Test
     public var location: SourceLocation
+    /// The value as written, to point at a character of a `/regex/`.
+    public var value: ValueLocation?
 }
 
 /// How lines following a matched record are folded into it.
@@ -36,6 +26,8 @@ public struct MatcherDefinition: Hashable, Sendable {
     public var regex: String?
     public var selectors: [SelectorDefinition]
     public var location: SourceLocation
+    /// The regex as written (`start: '…'` or `start: {regex: '…'}`), for compile errors.
+    public var regexValue: ValueLocation?
 }
 
 /// Per-rule overrides of the group timing in `defaults`.
@@ -103,8 +95,18 @@ public struct RuleDefinition: Hashable, Sendable {
     public var by: String?
 
     public var location: SourceLocation
+    /// Each key's value as written (`regex`, `title`, `fields.Task ID`, `start.regex`…), so a
+    /// problem found when compiling points at that key, not at the rule's `- id:` line.
+    public var values: [String: ValueLocation] = [:]
 
     public var fullID: String { "\(pack).\(id)" }
+
+    /// Where `key` (a path inside the rule) was written; the rule's line when it was not.
+    public func location(of key: String) -> SourceLocation {
+        if let value = values[key] { return value.location }
+        return SourceLocation(file: location.file, line: location.line,
+                              path: location.path.isEmpty ? key : "\(location.path).\(key)")
+    }
 
     public static func == (a: RuleDefinition, b: RuleDefinition) -> Bool {
         a.fullID == b.fullID && a.location == b.location
@@ -168,6 +170,7 @@ extension RuleDefinition {
             expect: map["expect"].flatMap(readMatcher), every: map.duration("every", allowZero: false),
             by: map.string("by"),
             location: location)
+        rule.values = map.node.valueLocations()
         map.finish()
         rule.validateShape(map)
         return rule
@@ -176,7 +179,8 @@ extension RuleDefinition {
     private mutating func validateShape(_ map: ConfigMap) {
         let diagnostics = map.node.diagnostics
         func error(_ key: String, _ message: String) {
-            diagnostics.error(map.path.isEmpty ? key : "\(map.path).\(key)", message, line: map.node.line)
+            // At the key when it is there (a key that does not belong), else at the rule.
+            diagnostics.error(map.childPath(key), message, line: values[key]?.location.line ?? map.node.line)
         }
         switch kind {
         case .match:
@@ -207,7 +211,7 @@ extension RuleDefinition {
     static func readSelectors(_ node: ConfigNode) -> [SelectorDefinition] {
         guard let map = node.map() else { return [] }
         return map.pairs().compactMap { key, value in
-            let location = SourceLocation(file: value.diagnostics.file, line: value.line, path: value.path)
+            let location = value.location
             if case .sequence = value.node {
                 let strings = value.list()?.compactMap { $0.string() } ?? []
                 return SelectorDefinition(field: key, test: .equals(strings), location: location)
@@ -215,7 +219,7 @@ extension RuleDefinition {
             guard let text = value.string() else { return nil }
             if isRegexLiteral(value) {
                 return SelectorDefinition(field: key, test: .regex(String(text.dropFirst().dropLast())),
-                                          location: location)
+                                          location: location, value: value.valueLocation)
             }
             return SelectorDefinition(field: key, test: .equals([text]), location: location)
         }
@@ -228,13 +232,13 @@ extension RuleDefinition {
     }
 
     static func readMatcher(_ node: ConfigNode) -> MatcherDefinition? {
-        let location = SourceLocation(file: node.diagnostics.file, line: node.line, path: node.path)
+        let location = node.location
         if case .scalar = node.node {
-            return node.string().map { MatcherDefinition(regex: $0, selectors: [], location: location) }
+            return node.string().map { MatcherDefinition(regex: $0, selectors: [], location: location, regexValue: node.valueLocation) }
         }
         guard let map = node.map() else { return nil }
         let matcher = MatcherDefinition(regex: map.string("regex"), selectors: map["where"].map(readSelectors) ?? [],
-                                        location: location)
+                                        location: location, regexValue: map["regex"]?.valueLocation)
         map.finish()
         if matcher.regex == nil && matcher.selectors.isEmpty {
             node.error("needs `regex` or `where`")

@@ -102,8 +102,8 @@ public struct RuleSet: Sendable {
         var groups: [String: RuleDefinition] = [:]
         for definition in definitions where definition.enabled {
             if let previous = seen[definition.fullID] {
-                issue(diagnostics, definition.location, "id",
-                      "rule '\(definition.fullID)' is defined twice (also at \(describe(previous)))")
+                diagnostics.issues(at: definition.location(of: "id"),
+                                   "rule '\(definition.fullID)' is defined twice (also at \(describe(previous)))")
                 continue
             }
             seen[definition.fullID] = definition.location
@@ -111,7 +111,7 @@ public struct RuleSet: Sendable {
                 // Rules folding into one group must agree on what a group is.
                 let key = "\(definition.pack).\(group)"
                 if let first = groups[key], first.groupBy != definition.groupBy {
-                    issue(diagnostics, definition.location, "group_by",
+                    diagnostics.issues(at: definition.location(of: "group_by"),
                           "rule '\(definition.fullID)' shares group '\(group)' with '\(first.fullID)' but groups by "
                           + "[\(definition.groupBy.joined(separator: ", "))] instead of [\(first.groupBy.joined(separator: ", "))]")
                     continue
@@ -128,10 +128,12 @@ public struct RuleSet: Sendable {
     static func compileRule(_ d: RuleDefinition, index: Int, defaults: GroupTiming,
                             diagnostics: ConfigDiagnostics) -> CompiledRule? {
         var ok = true
-        func issue(_ diagnostics: ConfigDiagnostics, _ location: SourceLocation, _ key: String, _ message: String) {
-            RuleSet.issue(diagnostics, location, key, "rule '\(d.fullID)': \(message)")
+        // Each problem is reported where its key was written: the pattern's own character
+        // for a regex, the key's line for the rest.
+        func issue(_ key: String, _ message: String) {
+            diagnostics.issues(at: d.location(of: key), "rule '\(d.fullID)': \(message)")
         }
-        func matcher(regex: String?, selectors: [SelectorDefinition], key: String, ignoreCase: Bool)
+        func matcher(regex: String?, selectors: [SelectorDefinition], key: String, written: ValueLocation?, ignoreCase: Bool)
             -> CompiledMatcher
         {
             var compiledRegex: Regex?
@@ -140,8 +142,10 @@ public struct RuleSet: Sendable {
                     compiledRegex = try Regex(regex, options: ignoreCase ? [.caseInsensitive] : [])
                 } catch {
                     ok = false
-                    issue(diagnostics, d.location, key, "\(error.message) at offset \(error.offset)\n"
-                          + "    \(regex)\n    \(String(repeating: " ", count: caretColumn(regex, error.offset)))^")
+                    let (line, offset) = patternLine(regex, error.offset)
+                    diagnostics.issues(at: written?.location(ofByte: error.offset) ?? d.location(of: key),
+                                       "rule '\(d.fullID)': \(error.message) at offset \(error.offset)\n"
+                                       + "    \(line)\n    \(String(repeating: " ", count: caretColumn(line, offset)))^")
                 }
             }
             var compiledSelectors: [CompiledSelector] = []
@@ -156,7 +160,8 @@ public struct RuleSet: Sendable {
                                                                   test: .regex(try Regex(pattern))))
                     } catch {
                         ok = false
-                        diagnostics.issues(at: selector.location,
+                        // +1: the pattern starts after the `/`.
+                        diagnostics.issues(at: selector.value?.location(ofByte: error.offset + 1) ?? selector.location,
                                            "rule '\(d.fullID)': /\(pattern)/: \(error.message) at offset \(error.offset)")
                     }
                 }
@@ -168,15 +173,19 @@ public struct RuleSet: Sendable {
                 return try AlertTemplate(source)
             } catch {
                 ok = false
-                issue(diagnostics, d.location, key, "\(error)")
+                let written = d.values[key].map { $0.location(ofLine: error.line, column: error.column, in: source) }
+                diagnostics.issues(at: written ?? d.location(of: key), "rule '\(d.fullID)': \(error)")
                 return nil
             }
         }
 
-        let main = matcher(regex: d.regex, selectors: d.selectors, key: "regex", ignoreCase: d.ignoreCase)
-        let start = d.start.map { matcher(regex: $0.regex, selectors: $0.selectors, key: "start", ignoreCase: d.ignoreCase) }
-        let end = d.end.map { matcher(regex: $0.regex, selectors: $0.selectors, key: "end", ignoreCase: d.ignoreCase) }
-        let expect = d.expect.map { matcher(regex: $0.regex, selectors: $0.selectors, key: "expect", ignoreCase: d.ignoreCase) }
+        let main = matcher(regex: d.regex, selectors: d.selectors, key: "regex", written: d.values["regex"], ignoreCase: d.ignoreCase)
+        func part(_ m: MatcherDefinition, _ key: String) -> CompiledMatcher {
+            matcher(regex: m.regex, selectors: m.selectors, key: key, written: m.regexValue, ignoreCase: d.ignoreCase)
+        }
+        let start = d.start.map { part($0, "start") }
+        let end = d.end.map { part($0, "end") }
+        let expect = d.expect.map { part($0, "expect") }
 
         let title = template(d.title ?? d.fullID, "title")
         let body = template(d.body ?? "{{message}}", "body")
@@ -191,7 +200,7 @@ public struct RuleSet: Sendable {
         for (part, matcher) in [("start", start), ("end", end)] {
             if let key = d.key, let matcher, matcher.selectors.isEmpty, let regex = matcher.regex,
                !regex.captureNames.contains(where: { $0.name == key }) {
-                issue(diagnostics, d.location, "key", "'\(key)' is not a named capture of `\(part)` "
+                issue("key", "'\(key)' is not a named capture of `\(part)` "
                       + "(captures: \(regex.captureNames.map(\.name).joined(separator: ", ")))")
                 ok = false
             }
@@ -202,17 +211,28 @@ public struct RuleSet: Sendable {
                             expect: expect)
     }
 
-    public static func issue(_ diagnostics: ConfigDiagnostics, _ location: SourceLocation, _ key: String, _ message: String) {
-        let path = location.path.isEmpty ? key : "\(location.path).\(key)"
-        diagnostics.issues(at: SourceLocation(file: location.file, line: location.line, path: path), message)
-    }
-
     static func describe(_ location: SourceLocation) -> String {
         [location.file, location.line.map { "line \($0)" }].compactMap { $0 }.joined(separator: " ")
     }
 
+    /// The line of a multi-line pattern that holds `byteOffset`, and the offset in it: the
+    /// caret is drawn under one line.
+    static func patternLine(_ pattern: String, _ byteOffset: Int) -> (Substring, Int) {
+        // A block scalar's final newline is not a line to point at.
+        var shown = pattern[...]
+        while shown.hasSuffix("\n") { shown = shown.dropLast() }
+        let byteOffset = min(byteOffset, shown.utf8.count)
+        var start = 0
+        for line in shown.split(separator: "\n", omittingEmptySubsequences: false) {
+            let end = start + line.utf8.count
+            if byteOffset <= end { return (line, byteOffset - start) }
+            start = end + 1
+        }
+        return (shown, byteOffset)
+    }
+
     /// PCRE2 offsets are in bytes; the caret goes under the character.
-    static func caretColumn(_ pattern: String, _ byteOffset: Int) -> Int {
+    static func caretColumn(_ pattern: Substring, _ byteOffset: Int) -> Int {
         var bytes = 0
         var column = 0
         for ch in pattern.unicodeScalars {
@@ -227,8 +247,8 @@ public struct RuleSet: Sendable {
 extension ConfigDiagnostics {
     /// An error at a location recorded earlier (rules are compiled after their file was read).
     public func issues(at location: SourceLocation, _ message: String) {
-        append([ConfigIssue(.error, file: location.file, line: location.line, path: location.path,
-                            message: message)])
+        append([ConfigIssue(.error, file: location.file, line: location.line, column: location.column,
+                            path: location.path, message: message)])
     }
 }
 

@@ -28,13 +28,13 @@ public enum Renderers {
 public enum Notifiers {
     /// The notifier for a config entry.
     public static func make(_ config: NotifierConfig) -> any Notifier {
-        switch config.kind {
-        case .discord: DiscordNotifier(config: config)
-        case .slack: SlackNotifier(config: config)
-        case .console: ConsoleNotifier(config: config)
-        case .webhook: WebhookNotifier(config: config)
-        case .email: EmailNotifier(config: config)
-        case .alertmanager: AlertmanagerNotifier(config: config)
+        switch config {
+        case .discord(let c): DiscordNotifier(config: c)
+        case .slack(let c): SlackNotifier(config: c)
+        case .console(let c): ConsoleNotifier(config: c)
+        case .webhook(let c): WebhookNotifier(config: c)
+        case .email(let c): EmailNotifier(config: c)
+        case .alertmanager(let c): AlertmanagerNotifier(config: c)
         }
     }
 }

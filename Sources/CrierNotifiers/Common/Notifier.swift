@@ -97,14 +97,15 @@ enum NotifierText {
 
 /// The console: prints the text payload. Never fails.
 public struct ConsoleNotifier: Notifier {
-    public let config: NotifierConfig
+    public let settings: ConsoleConfig
     private let renderer: ConsoleRenderer
-    public var name: String { config.name }
+    public var config: NotifierConfig { .console(settings) }
+    public var name: String { settings.common.name }
     public var kind: NotifierConfig.Kind { .console }
 
-    public init(config: NotifierConfig) {
-        self.config = config
-        renderer = ConsoleRenderer(name: config.name)
+    public init(config: ConsoleConfig) {
+        settings = config
+        renderer = ConsoleRenderer(name: config.common.name)
     }
 
     public func render(_ batch: AlertBatch) -> RenderedPayload { renderer.render(batch) }

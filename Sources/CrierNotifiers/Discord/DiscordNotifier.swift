@@ -4,13 +4,14 @@ public import CrierCore
 /// id is known), edits a burst's message in place with PATCH, and reads Discord's rate-limit
 /// headers and 429 bodies (WEBHOOK_APIS.md §1.5–1.6).
 public struct DiscordNotifier: Notifier {
-    public let config: NotifierConfig
+    public let settings: DiscordConfig
     private let renderer: DiscordRenderer
-    public var name: String { config.name }
+    public var config: NotifierConfig { .discord(settings) }
+    public var name: String { settings.common.name }
     public var kind: NotifierConfig.Kind { .discord }
 
-    public init(config: NotifierConfig) {
-        self.config = config
+    public init(config: DiscordConfig) {
+        settings = config
         renderer = DiscordRenderer(config: config)
     }
 
@@ -30,7 +31,7 @@ public struct DiscordNotifier: Notifier {
     }
 
     public func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest {
-        let base = config.webhookURL?.exposedValue ?? ""
+        let base = settings.webhookURL.exposedValue
         let (path, query) = DiscordNotifier.split(base)
         var request: HTTPRequest
         if let messageID {
@@ -44,8 +45,8 @@ public struct DiscordNotifier: Notifier {
         }
         request.headers = [("Content-Type", "application/json")]
         request.body = Array(payload.utf8)
-        request.timeout = config.timeout
-        request.connectTimeout = config.connectTimeout
+        request.timeout = settings.connection.timeout
+        request.connectTimeout = settings.connection.connectTimeout
         return .http(request)
     }
 

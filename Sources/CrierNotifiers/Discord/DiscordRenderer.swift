@@ -25,8 +25,8 @@ public struct DiscordRenderer: BatchRenderer {
     let avatarURL: String?
     let mentionOnCritical: Bool
 
-    public init(config: NotifierConfig) {
-        name = config.name
+    public init(config: DiscordConfig) {
+        name = config.common.name
         username = config.username
         avatarURL = config.avatarURL
         mentionOnCritical = config.mentionOnCritical

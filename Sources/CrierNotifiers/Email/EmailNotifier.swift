@@ -4,16 +4,23 @@ import Foundation
 /// E-mail through SMTP (libcurl): STARTTLS on smtp:// unless turned off, implicit TLS on
 /// smtps://, credentials from config or a secret file, a text and an HTML part.
 public struct EmailNotifier: Notifier {
-    public let config: NotifierConfig
-    public var name: String { config.name }
+    public let settings: EmailConfig
+    /// The random part of each Message-ID (which must be unique world-wide); a test fixes it
+    /// to compare whole messages.
+    private let uniqueToken: @Sendable () -> UInt32
+    public var config: NotifierConfig { .email(settings) }
+    public var name: String { settings.common.name }
     public var kind: NotifierConfig.Kind { .email }
 
-    public init(config: NotifierConfig) { self.config = config }
+    public init(config: EmailConfig, uniqueToken: @escaping @Sendable () -> UInt32 = { UInt32.random(in: 0...UInt32.max) }) {
+        settings = config
+        self.uniqueToken = uniqueToken
+    }
 
     /// Per recipient: `per_recipient` (default 10 a minute, 60 an hour); every message goes
     /// to every recipient, so the limits apply to the notifier as a whole.
     public var defaultLimits: [SendRateLimiter.Window] {
-        [.init(count: config.mailPerMinute, length: .seconds(60)), .init(count: config.mailPerHour, length: .seconds(3600))]
+        [.init(count: settings.perMinute, length: .seconds(60)), .init(count: settings.perHour, length: .seconds(3600))]
     }
 
     public func render(_ batch: AlertBatch) -> RenderedPayload {
@@ -39,14 +46,14 @@ public struct EmailNotifier: Notifier {
         let text = (object["text"] as? String) ?? ""
         let html = (object["html"] as? String) ?? ""
         let boundary = "crier-\(now.microseconds)"
-        let from = config.mailFrom ?? "crier@localhost"
+        let from = settings.from.isEmpty ? "crier@localhost" : settings.from
         let domain = from.split(separator: "@").last.map(String.init) ?? "localhost"
         var lines = [
             "From: \(from)",
-            "To: \(config.mailTo.joined(separator: ", "))",
+            "To: \(settings.to.joined(separator: ", "))",
             "Subject: \(EmailNotifier.encodedHeader(subject))",
             "Date: \(EmailNotifier.rfc5322Date(now))",
-            "Message-ID: <crier.\(now.microseconds).\(UInt32.random(in: 0...UInt32.max))@\(domain)>",
+            "Message-ID: <crier.\(now.microseconds).\(uniqueToken())@\(domain)>",
             "MIME-Version: 1.0",
             "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
             "",
@@ -59,9 +66,9 @@ public struct EmailNotifier: Notifier {
         }
         lines += ["--\(boundary)--", ""]
         let message = Array(lines.joined(separator: "\r\n").utf8)
-        var mail = MailRequest(server: config.smtpURL ?? Secret(""), username: config.smtpUsername, password: config.smtpPassword,
-                               startTLS: config.startTLS, from: from, recipients: config.mailTo, message: message)
-        mail.timeout = max(config.timeout, .seconds(30))
+        var mail = MailRequest(server: settings.smtpURL, username: settings.username, password: settings.password,
+                               startTLS: settings.startTLS, from: from, recipients: settings.to, message: message)
+        mail.timeout = max(settings.connection.timeout, .seconds(30))
         return .mail(mail)
     }
 

@@ -3,13 +3,14 @@ public import CrierCore
 /// Slack incoming webhooks: success is `200 ok`, errors are short plain-text strings, and
 /// 429 carries `Retry-After` in whole seconds (WEBHOOK_APIS.md §2.5–2.6).
 public struct SlackNotifier: Notifier {
-    public let config: NotifierConfig
+    public let settings: SlackConfig
     private let renderer: SlackRenderer
-    public var name: String { config.name }
+    public var config: NotifierConfig { .slack(settings) }
+    public var name: String { settings.common.name }
     public var kind: NotifierConfig.Kind { .slack }
 
-    public init(config: NotifierConfig) {
-        self.config = config
+    public init(config: SlackConfig) {
+        settings = config
         renderer = SlackRenderer(config: config)
     }
 
@@ -26,10 +27,10 @@ public struct SlackNotifier: Notifier {
     }
 
     public func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest {
-        var request = HTTPRequest(url: config.webhookURL ?? Secret(""), headers: [("Content-Type", "application/json")],
+        var request = HTTPRequest(url: settings.webhookURL, headers: [("Content-Type", "application/json")],
                                   body: Array(payload.utf8))
-        request.timeout = config.timeout
-        request.connectTimeout = config.connectTimeout
+        request.timeout = settings.connection.timeout
+        request.connectTimeout = settings.connection.connectTimeout
         return .http(request)
     }
 

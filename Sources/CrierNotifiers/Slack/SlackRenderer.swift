@@ -26,12 +26,12 @@ public struct SlackRenderer: BatchRenderer {
     let iconURL: String?
     let mentionOnCritical: Bool
 
-    public init(config: NotifierConfig) {
-        name = config.name
+    public init(config: SlackConfig) {
+        name = config.common.name
         channel = config.channel
         username = config.username
         iconEmoji = config.iconEmoji
-        iconURL = config.avatarURL
+        iconURL = config.iconURL
         mentionOnCritical = config.mentionOnCritical
     }
 

@@ -25,7 +25,7 @@ struct AdminServer: Service {
     let listen: String
     let telemetry: Telemetry
     let store: StateStore
-    let config: CrierConfig
+    let config: ResolvedConfig
     let ready: Flag
     let logger: Logger
 

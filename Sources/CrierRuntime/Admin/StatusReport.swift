@@ -21,7 +21,7 @@ struct StatusReport {
     var notifiers: [NotifierStatus]
     var now: Timestamp
 
-    init(config: CrierConfig, store: StateStore, now: Timestamp) throws(StoreError) {
+    init(config: ResolvedConfig, store: StateStore, now: Timestamp) throws(StoreError) {
         let states = Dictionary(try store.allNotifierStates().map { ($0.notifier, $0.state) }, uniquingKeysWith: { a, _ in a })
         database = store.path
         outbox = try store.outboxCounts()

@@ -1,4 +1,5 @@
 public import CrierCore
+public import CrierNotifiers
 public import CrierStore
 public import Prometheus
 

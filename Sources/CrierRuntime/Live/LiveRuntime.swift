@@ -1,4 +1,4 @@
-public import CrierCore
+import CrierCore
 import CrierPlatform
 import CrierNotifiers
 import CrierSources
@@ -19,7 +19,7 @@ public enum LiveRuntime {
         public init() {}
     }
 
-    public static func stateDirectory(_ config: CrierConfig, environment: [String: String]) -> String {
+    public static func stateDirectory(_ config: ResolvedConfig, environment: [String: String]) -> String {
         if let dir = config.stateDir { return dir }
         if let dir = environment["STATE_DIRECTORY"]?.split(separator: ":").first { return String(dir) }
         return ".crier"
