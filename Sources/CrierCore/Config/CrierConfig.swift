@@ -294,7 +294,7 @@ public struct NotifierConfig: Sendable {
     /// Where it was written, for cross-checks reported after reading.
     public var line: Int?
 
-    /// Every credential of this notifier, for `SecretScrubber`. Header values count when the
+    /// Every credential of this notifier, for `KnownSecretScrubber`. Header values count when the
     /// header's name says it carries one (Authorization, X-Api-Key, a token, a cookie).
     public var secrets: [Secret] {
         let credentialHeaders = headers.filter { name, _ in
