@@ -73,7 +73,7 @@ public final class Pipeline: MatchSink {
     private var digests: DigestBook
     private let renderers: [String: any BatchRenderer]
     /// Credentials in log text never reach a message.
-    private let redactor = SecretRedactor()
+    private let redactor = LogTextRedactor()
     /// Unowned: the output owns the pipeline (replay runner, live service).
     public unowned var output: any PipelineOutput
 

@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func theScrubberRemovesCredentialsQuotedBackInAnyForm() {
-        let scrubber = SecretScrubber([
+        let scrubber = KnownSecretScrubber([
             Secret("https://discord.com/api/webhooks/123456/very-secret-token-abcdef"),
             Secret("http://crier:pa55w0rd@alertmanager:9093"),
             Secret("hmac-key-1"),

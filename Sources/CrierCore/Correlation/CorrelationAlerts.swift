@@ -14,7 +14,7 @@ public struct CorrelationAlert {
     /// rendered with the start record and its captures in scope, plus `key`, `state`,
     /// `timeout`, `started_at`, `waited` (stuck, resolved) or `last_seen`, `expected`
     /// (absent, back); without templates the sentences below are used.
-    public static func make(_ event: CorrelationEvent, redactor: SecretRedactor) -> CorrelationAlert {
+    public static func make(_ event: CorrelationEvent, redactor: LogTextRedactor) -> CorrelationAlert {
         switch event {
         case .stuck(let rule, let raw, let at):
             let entry = redactor.redact(raw)

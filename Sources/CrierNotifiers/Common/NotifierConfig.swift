@@ -77,7 +77,7 @@ public enum NotifierConfig: Sendable {
         return .new
     }
 
-    /// Every credential of this notifier, for `SecretScrubber`.
+    /// Every credential of this notifier, for `KnownSecretScrubber`.
     public var secrets: [Secret] {
         switch self {
         case .discord(let c): c.secrets

@@ -25,7 +25,7 @@ public struct WebhookConfig: Sendable {
     }
 
     /// The URL, the signing key, and header values whose name says they carry a credential
-    /// (Authorization, X-Api-Key, a token, a cookie), for `SecretScrubber`.
+    /// (Authorization, X-Api-Key, a token, a cookie), for `KnownSecretScrubber`.
     public var secrets: [Secret] {
         let credentialHeaders = headers.filter { name, _ in
             let n = name.lowercased()

@@ -34,7 +34,7 @@ final class DeliveryWorker: @unchecked Sendable {
     private var state: NotifierState
     private var limiter: SendRateLimiter
     /// Server answers and library errors are stored and logged only after this.
-    private let scrubber: SecretScrubber
+    private let scrubber: KnownSecretScrubber
     /// Back-off (tests shorten it).
     var retry = RetryPolicy()
     private let condition = NSCondition()
@@ -72,7 +72,7 @@ final class DeliveryWorker: @unchecked Sendable {
         state = try store.notifierState(notifier.name) ?? NotifierState()
         state.breaker.restored()  // a probe saved in flight by a crash must not block forever
         limiter = SendRateLimiter(notifier.config.rateLimit, default: notifier.defaultLimits)
-        scrubber = SecretScrubber(notifier.config.secrets)
+        scrubber = KnownSecretScrubber(notifier.config.secrets)
         retry.maxAge = notifier.config.maxAge
         // A disable is for the URL that failed: a corrected URL starts fresh.
         if state.disabledReason != nil && state.disabledURLHash != DeliveryWorker.urlHash(notifier.config) {

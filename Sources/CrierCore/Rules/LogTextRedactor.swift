@@ -5,7 +5,7 @@
 /// an alert shows; not to the matching itself.
 ///
 /// Not thread-safe (it owns PCRE2 match data): one per pipeline.
-public final class SecretRedactor {
+public final class LogTextRedactor {
     public static let mask = "[redacted]"
 
     /// Each pattern: group 1 is kept, the rest of the match is replaced.
@@ -35,7 +35,7 @@ public final class SecretRedactor {
 
     public init() {
         let scratch = RegexScratch(matchLimit: 1_000_000)
-        matchers = SecretRedactor.patterns.map { RegexMatcher(try! Regex($0.regex), scratch: scratch) }
+        matchers = LogTextRedactor.patterns.map { RegexMatcher(try! Regex($0.regex), scratch: scratch) }
     }
 
     /// `text` with every credential replaced by `[redacted]`.
@@ -53,7 +53,7 @@ public final class SecretRedactor {
                 while offset <= buffer.count, matcher.match(buffer, from: offset) == .match, let whole = matcher.range(ofGroup: 0) {
                     let kept = matcher.range(ofGroup: 1)?.upperBound ?? whole.lowerBound
                     out.append(contentsOf: buffer[copied..<kept])
-                    out.append(contentsOf: SecretRedactor.mask.utf8)
+                    out.append(contentsOf: LogTextRedactor.mask.utf8)
                     copied = whole.upperBound
                     offset = max(whole.upperBound, whole.lowerBound + 1)
                     any = true
@@ -86,7 +86,7 @@ public final class SecretRedactor {
     }
 }
 
-extension SecretRedactor {
+extension LogTextRedactor {
     public func redact(_ labels: [Label]) -> [Label] { labels.map { Label($0.name, redact($0.value)) } }
 
     public func redact(_ key: OpenKey) -> OpenKey {

@@ -1,10 +1,10 @@
 import CrierCore
 import Testing
 
-@Suite struct SecretRedactorTests {
-    let r = SecretRedactor()
+@Suite struct LogTextRedactorTests {
+    let r = LogTextRedactor()
 
-    /// One case per pattern in `SecretRedactor.patterns`, by name.
+    /// One case per pattern in `LogTextRedactor.patterns`, by name.
     static let cases: [(pattern: String, input: String, expected: String)] = [
         ("url-password", "cannot connect to postgres://app:s3cr3t-pw@db.internal:5432/app: timeout",
          "cannot connect to postgres://app:[redacted]@db.internal:5432/app: timeout"),
@@ -28,7 +28,7 @@ import Testing
     ]
 
     @Test func everyPatternHasACaseAndRedactsIt() {
-        #expect(Set(Self.cases.map(\.pattern)) == Set(SecretRedactor.patterns.map(\.name)), "a case per pattern")
+        #expect(Set(Self.cases.map(\.pattern)) == Set(LogTextRedactor.patterns.map(\.name)), "a case per pattern")
         for c in Self.cases { #expect(r.redact(c.input) == c.expected, "\(c.pattern)") }
     }
 
