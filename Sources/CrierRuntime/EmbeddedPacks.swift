@@ -638,7 +638,7 @@ rules:
     # "[mpm_event:error] [pid 1234:tid 1] AH00484: server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting"
     # prefork AH00161, 2.2 "server reached MaxClients setting". Requests queue in the backlog
     # rather than fail, hence a warning; logged once per saturation.
-    regex: '(?:AH00161: |AH00484: |\] )server reached (?<setting>MaxRequestWorkers|MaxClients) setting'
+    regex: '(?:^|AH00161: |AH00484: |\] )server reached (?<setting>MaxRequestWorkers|MaxClients) setting'
     group_by: [host]
     title: "Apache reached {{setting}}{{#host}} on {{host}}{{/host}}"
     body: "all worker slots busy: new requests wait in the listen backlog; consider raising {{setting}}"
@@ -657,7 +657,7 @@ rules:
     severity: error
     # "[core:notice] [pid 1234] AH00052: child pid 5678 exit signal Segmentation fault (11)"
     # (logged at notice level), 2.2 "[notice] child pid 5678 exit signal Segmentation fault (11)".
-    regex: '(?:AH00052: |\] )child pid (?<child_pid>\d+) exit signal (?<signal_name>[^(]+?) \((?<signal>\d+)\)(?<core>, possible coredump in \S+)?'
+    regex: '(?:^|AH00052: |\] )child pid (?<child_pid>\d+) exit signal (?<signal_name>[^(]+?) \((?<signal>\d+)\)(?<core>, possible coredump in \S+)?'
     group_by: [host, signal]
     title: "Apache child crashed: {{signal_name}}{{#host}} on {{host}}{{/host}}"
     body: "child pid {{child_pid}} exited on signal {{signal}} ({{signal_name}}){{#core}}{{core}}{{/core}}"
@@ -681,6 +681,21 @@ rules:
     # AH00023: Couldn't create the proxy mutex", 2.2 "[emerg] (28)No space left on device:
     # Couldn't create accept lock"); nginx's own "[emerg] 1#1:" lines go to nginx_emerg.
     regex: '(?J)(?:^|\] )(?:\((?<errno>\d+)\)(?<reason>[^:\[]+): )?(?<error>(?:AH00072: )?make_sock: could not bind to address \S+|(?:AH00451: )?no listening sockets available, shutting down|(?:AH00015: )?Unable to open logs|(?:AH00016: )?Configuration Failed)|(?<!nginx: )\[(?:\w+:)?emerg\] (?!\d+#\d+: )(?:\[pid [^\]]*\] )?(?:\((?<errno>\d+)\)(?<reason>[^:\[]+): )?(?<error>.+?)\s*$'
+    group: apache_startup_failed
+    group_by: [host]
+    title: "Apache failed to start{{#host}} on {{host}}{{/host}}"
+    body: "{{error}}{{#reason}} ({{reason}}){{/reason}}"
+
+  - id: apache_emerg
+    severity: error
+    group: apache_startup_failed
+    # Anything Apache logs at [emerg], once crier has taken its prefix off the message
+    # (level in the `level` field): "[core:emerg] [pid 1] (28)No space left on device:
+    # AH00023: Couldn't create the proxy mutex", 2.2 "[emerg] (28)No space left on device:
+    # Couldn't create accept lock".
+    where: {level: emerg, ident: '/^(?:httpd|apache2?)$/'}
+    # The start-up failures apache_startup_failed names are left to it (one hit per line).
+    regex: '^(?:\((?<errno>\d+)\)(?<reason>[^:\[]+): )?(?!(?:AH00072: )?make_sock: |(?:AH00451: )?no listening sockets|(?:AH00015: )?Unable to open logs|(?:AH00016: )?Configuration Failed)(?<error>.+?)\s*$'
     group_by: [host]
     title: "Apache failed to start{{#host}} on {{host}}{{/host}}"
     body: "{{error}}{{#reason}} ({{reason}}){{/reason}}"
@@ -726,7 +741,11 @@ rules:
 #                 "error": "ffmpeg exited 1", "output": "s3://renders/montage-42.mp4"}
 #
 #   Each outcome has one rule per shape (completed_kv, completed_prose, completed_json,
-#   failed_kv, …). The rules of one outcome share a group (jobs.completed, jobs.failed,
+#   completed_logfmt, failed_kv, …). logfmt lines (`time=… level=… msg="job failed"
+#   job=…`) are matched on their msg= value, with every other key as a field: the
+#   *_logfmt rules select them with `where: {job: …}` and read job, stage, err, output,
+#   duration/elapsed from the fields (so their annotations can only check rule= and what
+#   the message itself holds). The rules of one outcome share a group (jobs.completed, jobs.failed,
 #   jobs.cancelled, jobs.timed_out) and are grouped by job, so each job is its own message
 #   and a job that fails twice folds into one message with a count.
 #
@@ -888,6 +907,21 @@ rules:
     link: "{{output}}"
 
   # ------------------------------------------------------------------- failed (error) -----
+
+  - id: completed_logfmt
+    severity: info
+    group: completed
+    # logfmt (Go slog, logrus, python-logfmter), whose message is the msg= value and whose
+    # other keys are fields: time=… level=INFO msg="job completed" job=montage-42
+    # output=s3://renders/montage-42.mp4 duration=1m33s (job, output, duration are fields).
+    where: {job: '/\S/'}
+    regex: '\A(?:job[ _.-])?(?:completed|complete|succeeded|success|done|finished)\b(?!.*\b(?:with (?:\d+ )?errors?|retrying|will retry)\b)'
+    group_by: [job_id, job]
+    title: "Job {{job}} completed{{#duration}} in {{duration}}{{/duration}}"
+    body: ""
+    fields:
+      Output: "{{output}}"
+    link: "{{output}}"
   - id: failed_kv
     severity: error
     group: failed
@@ -930,6 +964,19 @@ rules:
     link: "{{log_url}}"
 
   # --------------------------------------------------------------- cancelled (warning) -----
+
+  - id: failed_logfmt
+    severity: error
+    group: failed
+    # time=… level=ERROR msg="job failed" job=montage-42 stage=encode err="exit status 1",
+    # msg="job failed: context deadline exceeded". Not: msg="job failed, will retry".
+    where: {job: '/\S/'}
+    regex: '\A(?:job[ _.-])?(?:failed|failure|error|errored)\b(?!.*?\b(?:retrying|will retry|will be retried|requeued|rescheduled)\b)(?:[:;,]? *(?<error>\S.*?))?\s*\z'
+    group_by: [job_id, job]
+    title: "Job {{job}} failed{{#stage}} at stage {{stage}}{{/stage}}"
+    body: "{{#error}}{{error}}{{/error}}{{^error}}{{#err}}{{err}}{{/err}}{{^err}}job {{job}} failed{{/err}}{{/error}}"
+    fields:
+      Ran for: "{{duration}}{{^duration}}{{elapsed}}{{/duration}}"
   - id: cancelled_kv
     severity: warning
     group: cancelled
@@ -962,6 +1009,16 @@ rules:
       Stage: "{{stage}}"
 
   # --------------------------------------------------------------- timed out (error) -------
+
+  - id: cancelled_logfmt
+    severity: warning
+    group: cancelled
+    # time=… level=INFO msg="job canceled" job=montage-42 user=bob reason="superseded"
+    where: {job: '/\S/'}
+    regex: '\A(?:job[ _.-])?(?:cancell?ed|aborted)\b'
+    group_by: [job_id, job]
+    title: "Job {{job}} cancelled{{#by}} by {{by}}{{/by}}{{^by}}{{#user}} by {{user}}{{/user}}{{/by}}"
+    body: "{{#reason}}{{reason}}{{/reason}}{{^reason}}job {{job}} was cancelled{{/reason}}{{#stage}} (during {{stage}}){{/stage}}"
   - id: timed_out_kv
     severity: error
     group: timed_out
@@ -999,13 +1056,23 @@ rules:
   # is not an end: the job is still running. A `status=running` line counts as a fresh
   # start: a job that reports progress is not stuck, and a job whose start crier missed
   # is watched from its first progress line.
+
+  - id: timed_out_logfmt
+    severity: error
+    group: timed_out
+    # time=… level=ERROR msg="job timed out" job=montage-42 stage=render elapsed=30m0s
+    where: {job: '/\S/'}
+    regex: '\A(?:job[ _.-])?(?:timed[ _.-]?out|timeout)\b'
+    group_by: [job_id, job]
+    title: "Job {{job}} timed out{{#elapsed}} after {{elapsed}}{{/elapsed}}{{#stage}} at stage {{stage}}{{/stage}}"
+    body: "{{#err}}{{err}}{{/err}}{{^err}}job {{job}} ran out of time{{/err}}"
   - id: job_stuck
     severity: warning
     state: running
     start:
-      regex: '(?J)^(?!\s*\{)(?:(?=.*?\bjob(?:_id|id|_name)?=(?:"(?<job>[^"]+)"|(?<job>[^\s"]+)))(?=.*?\b(?:status|state|event|msg)="?(?:job[ _.-])?(?:started|start|begin|running)\b)|.*?\b[Jj]ob [''"]?(?<job>[\w.:/@#-]*\w)[''"]?(?: \([^)]*\))? (?:has )?(?:started|begun|is starting)\b)'
+      regex: '(?J)^(?!\s*\{)(?:(?=.*?\bjob(?:_id|id|_name)?=(?:"(?<job>[^"]+)"|(?<job>[^\s"]+)))(?=.*?\b(?:status|state|event|msg)="?(?:job[ _.-])?(?:started|start|begin|running)\b)|\A(?:job[ _.-])?(?:started|start|begin|running)\b|.*?\b[Jj]ob [''"]?(?<job>[\w.:/@#-]*\w)[''"]?(?: \([^)]*\))? (?:has )?(?:started|begun|is starting)\b)'
     end:
-      regex: '(?J)^(?!\s*\{)(?:(?=.*?\bjob(?:_id|id|_name)?=(?:"(?<job>[^"]+)"|(?<job>[^\s"]+)))(?=.*?\b(?:status|state|result|outcome|event|msg)="?(?:job[ _.-])?(?:completed|complete|succeeded|success|done|finished|failed|failure|error|errored|cancell?ed|aborted|timeout|timed_out|timedout)\b)|.*?\b[Jj]ob [''"]?(?<job>[\w.:/@#-]*\w)[''"]?(?: \([^)]*\))? (?:has |was |is )?(?:completed|succeeded|finished|done|failed|cancell?ed|aborted|timed out)\b)'
+      regex: '(?J)^(?!\s*\{)(?:(?=.*?\bjob(?:_id|id|_name)?=(?:"(?<job>[^"]+)"|(?<job>[^\s"]+)))(?=.*?\b(?:status|state|result|outcome|event|msg)="?(?:job[ _.-])?(?:completed|complete|succeeded|success|done|finished|failed|failure|error|errored|cancell?ed|aborted|timeout|timed_out|timedout)\b)|\A(?:job[ _.-])?(?:completed|complete|succeeded|success|done|finished|failed|failure|error|errored|cancell?ed|aborted|timeout|timed[ _]?out)\b(?!.*?\b(?:retrying|will retry)\b)|.*?\b[Jj]ob [''"]?(?<job>[\w.:/@#-]*\w)[''"]?(?: \([^)]*\))? (?:has |was |is )?(?:completed|succeeded|finished|done|failed|cancell?ed|aborted|timed out)\b)'
     key: job
     timeout: 2h
     resolve: true
@@ -1228,7 +1295,8 @@ rules:
   - id: segfault
     severity: warning
     group: segfault
-    where: {ident: kernel}
+    # No `where: {ident: kernel}`: crier's text parser names the crashing program as the
+    # line's ident (and its pid), and only the kernel prints "comm[pid]: segfault at".
     # "python3[4242]: segfault at 0 ip 00007f3a1c2b4e10 sp 00007ffd5e8c1a28 error 4 in
     # libc.so.6[7f3a1c228000+195000]" (6.x adds " likely on CPU 3 (core 3, socket 0)"), 2.6.2x
     # x86_64 "segfault at 0000000000000000 rip … rsp … error 4". The name is the task's comm
