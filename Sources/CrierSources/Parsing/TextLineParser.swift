@@ -130,8 +130,12 @@ public struct TextLineParser {
             if hostEnd > 0 && hostEnd < line.count && isHostname(line, 0, hostEnd),
                Self.pythonLevelName(line, at: 0)?.0 != hostEnd {
                 view.host = slice(line, 0, hostEnd)
-                if parseIdent(line, from: hostEnd + 1, into: &view, strict: true) { return (view, .framed) }
-                view.host = UnsafeRawBufferPointer(start: nil, count: 0)
+                // `fatal error: …` (Go, compilers) is no host `fatal` and program `error`.
+                if parseIdent(line, from: hostEnd + 1, into: &view, strict: true),
+                   !view.pid.isEmpty || !Self.isSeverityWord(view.ident) {
+                    return (view, .framed)
+                }
+                view = RecordView(line: lineNumber, format: .text, timestamp: nil, message: line)
             }
         }
         // A bare application line: the whole line is the message.
@@ -163,6 +167,19 @@ public struct TextLineParser {
         }
         return true
     }
+
+    static func isSeverityWord(_ w: UnsafeRawBufferPointer) -> Bool {
+        guard w.count >= 4 && w.count <= 8 else { return false }
+        var lower: UInt64 = 0
+        for (k, c) in w.enumerated() { lower |= UInt64(c | 0x20) << (8 * UInt64(k)) }
+        return severityWords.contains(lower)
+    }
+
+    /// error, warning, warn, info, debug, notice, fatal, critical, packed like MonthNames.
+    private static let severityWords: Set<UInt64> = Set(["error", "warning", "warn", "info", "debug", "notice", "fatal",
+                                                         "critical"].map { name in
+        name.utf8.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    })
 
     static func startsWithApacheLevel(_ m: UnsafeRawBufferPointer) -> Bool {
         guard m.count > 3, m[0] == 0x5B, let close = m.firstOffset(of: 0x5D), close < 40 else { return false }
