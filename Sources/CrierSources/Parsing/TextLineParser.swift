@@ -143,31 +143,6 @@ public struct TextLineParser {
         return (view, .bare)
     }
 
-    /// The kernel ring buffer as `dmesg` prints it: `[  518.050606] msg` (ident `kernel`),
-    /// and `journalctl -o short-monotonic`: `[  518.050606] web01 kernel: msg`. Programs
-    /// writing to /dev/kmsg keep their `ident[pid]: ` (`systemd[1]: …`).
-    private mutating func kernelRing(_ line: UnsafeRawBufferPointer, at i: Int, into view: inout RecordView) -> Bool {
-        guard let start = Self.uptimeStamp(line, at: i) else { return false }
-        let rest = slice(line, min(start, line.count), line.count)
-        var probe = view
-        let hostEnd = tokenEnd(rest, from: 0)
-        if hostEnd > 0 && hostEnd < rest.count && isHostname(rest, 0, hostEnd),
-           parseIdent(rest, from: hostEnd + 1, into: &probe, strict: true),
-           !probe.pid.isEmpty || (probe.ident.count == 6 && probe.ident.hasPrefix("kernel")) {
-            probe.host = slice(rest, 0, hostEnd)
-            view = probe
-            return true
-        }
-        view.ident = TextFieldBuffer.bytes(of: Self.kernelIdent)
-        view.message = rest
-        takeSegfaultingProgram(&view)
-        if view.ident.count == 6 && view.ident.hasPrefix("kernel") {
-            probe = view
-            if parseIdent(rest, from: 0, into: &probe, strict: true), !probe.pid.isEmpty { view = probe }
-        }
-        return true
-    }
-
     static func isSeverityWord(_ w: UnsafeRawBufferPointer) -> Bool {
         guard w.count >= 4 && w.count <= 8 else { return false }
         var lower: UInt64 = 0
