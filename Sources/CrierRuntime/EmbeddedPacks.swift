@@ -1289,9 +1289,11 @@ rules:
     #   2024-01-01T10:00:00.123Z ERROR 1 --- [shop] [nio-8080-exec-1] c.e.shop.OrderService : payment failed
     #   2026-11-23 10:00:00,123 [main] ERROR com.example.App - Failed to start
     #   10:00:00.123 [main] ERROR com.example.App - Failed to start           (log4j2 default)
+    #   2015-10-18 18:05:57,009 ERROR [RMCommunicator Allocator] org.apache.hadoop.…RMContainerAllocator: ERROR IN CONTACTING RM.
+    #   17/06/09 20:11:03 ERROR executor.Executor: Exception in task 1.0 in stage 3.0 (TID 12)  (Spark)
     #   23-Nov-2026 10:00:00.123 SEVERE [main] org.apache.catalina.core.StandardContext.startInternal One or more listeners failed to start.
     # The exception and its frames follow on lines of their own.
-    regex: '(?J)\A(?:\d{4}-\d\d-\d\d[ T]|\d\d-[A-Z][a-z]{2}-\d{4} |\d\d/\d\d/\d{4} )?\d\d:\d\d:\d\d(?:[.,]\d{3,9})?(?:Z|[+-]\d\d:?\d\d)?\s+(?:\[(?<thread>[^\]\n]*)\]\s+(?:\[[^\]\n]*\]\s+)?)?(?<level>ERROR|FATAL|SEVERE)\s+(?:\d+ --- (?:\[[^\]\n]*\] )?\[\s*(?<thread>[^\]\n]*)\]\s+(?<logger>\S+)\s+:\s+|\[(?<thread>[^\]\n]*)\]\s+(?<logger>[\w$.\[\]/]+)\s+(?:-{1,2}\s+)?|(?<logger>[a-zA-Z][\w$]*(?:\.[\w$\[\]/]+)+)\s+(?:-{1,2}\s+)?)(?<error>[^\n]*?)[ \t]*(?:\n|\z)(?:[\s\S]*\n\s*Caused by: (?<caused_by>[\w$.]+))?'
+    regex: '(?J)\A(?:\d{4}-\d\d-\d\d[ T]|\d\d-[A-Z][a-z]{2}-\d{4} |\d\d/\d\d/\d{4} |\d\d/\d\d/\d\d )?\d\d:\d\d:\d\d(?:[.,]\d{3,9})?(?:Z|[+-]\d\d:?\d\d)?\s+(?:\[(?<thread>[^\]\n]*)\]\s+(?:\[[^\]\n]*\]\s+)?)?(?<level>ERROR|FATAL|SEVERE)\s+(?:\d+ --- (?:\[[^\]\n]*\] )?\[\s*(?<thread>[^\]\n]*)\]\s+(?<logger>\S+)\s+:\s+|\[(?<thread>[^\]\n]*)\]\s+(?<logger>[\w$.\[\]/]+?)(?::\s+|\s+(?:-{1,2}\s+)?)|(?<logger>[a-zA-Z][\w$]*(?:\.[\w$\[\]/]+?)+)(?::\s+|\s+(?:-{1,2}\s+)?))(?<error>[^\n]*?)[ \t]*(?:\n|\z)(?:[\s\S]*\n\s*Caused by: (?<caused_by>[\w$.]+))?'
     group_by: [host, logger]
     title: "{{level}} from {{logger}}{{#host}} on {{host}}{{/host}}"
     body: "{{error}}{{#caused_by}} (caused by {{caused_by}}){{/caused_by}}"
