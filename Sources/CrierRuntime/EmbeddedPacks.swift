@@ -89,14 +89,15 @@ rules:
 pack: celery
 description: >
   Celery workers (3.x to 5.x) and their billiard pool: tasks that raise (with their
-  traceback), that time out, retry, are rejected or revoked; worker processes that die;
+  traceback, after their last retry), that time out, are rejected or revoked; worker processes that die;
   broker connections that fail; unregistered or undecodable task messages; unrecoverable
   worker errors. Task alerts fold by task name (and exception); pool, broker and worker
   alerts fold by host. Matches the worker's own log format
   ("[2026-11-23 10:15:00,123: ERROR/ForkPoolWorker-2] Task …") as bare file lines, in
   syslog and in the journal, and JSON logs (message/levelname/name/exc_info). The task
   lifecycle lines ("Task …[id] received", "Received task: …", "… succeeded in 1.2s: …",
-  "celery@host ready.") never match: they are left to correlation rules. Every rule whose
+  "Task …[id] retry: Retry in 10s: …", "celery@host ready.") never match: they are left
+  to correlation rules. Every rule whose
   message Celery logs with exc_info owns the traceback that follows, so it is not reported
   again by python.uncaught_traceback (except in text logs after the multi-line
   "Received unregistered task" / "Received invalid task message" explanations, where the
@@ -148,6 +149,11 @@ rules:
 
   - id: task_retry
     severity: warning
+    # Off: a line that only announces a retry is no failure (Celery logs it at INFO, and a
+    # flaky upstream makes hundreds); the attempt that gives up is ("raised unexpected:
+    # MaxRetriesExceededError(…)" or the task's own exception), and task_failed reports it.
+    # Kept so that its shapes are documented and can be turned back on in a copy of the pack.
+    enabled: false
     # "Task app.tasks.render[…] retry: Retry in 30s: ConnectionError('…')", also
     # "Retry at <eta>: …", "Retry in 5.0s" without a cause, or the task's own message.
     regex: '\A(?:[^T]++|T(?!ask ))*+Task (?<task>[^\[\]\s][^\[\]]*)\[(?<task_id>[^\]\s]+)\] retry: (?<reason>(?:Retry (?:in (?<countdown>[\d.]+)s|at (?<eta>\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:?\d\d|Z)?))(?:: <?(?<exception>[A-Za-z_][\w.]*)(?:\(|:).*|: .*)?|.*))'
@@ -346,6 +352,88 @@ rules:
       Task ID: "{{key}}"
 
 """####,
+        "cron": ####"""
+pack: cron
+description: >
+  Scheduled jobs that fail: Debian/Ubuntu cron's "(CRON) error (grandchild #N failed with
+  exit status N)" (also "terminated by signal N", the old /USR/SBIN/CRON ident), run-parts
+  scripts that exit non-zero (cron.daily/hourly under cron, cronie's CMDOUT, systemd-cron),
+  anacron jobs that end with an exit status, a signal or abnormally, crontabs cron refuses to
+  read (wrong owner, insecure mode, syntax error: their jobs never run), and logrotate:
+  the cron.daily wrapper's "ALERT exited abnormally with [1]" and logrotate's own "error:"
+  lines (insecure parent directory, stat/open/rename/compress failures, config errors).
+  A failing logrotate.service or cron-daily.service under systemd is the systemd pack's
+  failed unit. Failures fold per host and script (or job); the start of a job (CMD),
+  "No MTA installed, discarding output", anacron's normal end and locking, and run-parts
+  scripts that exit 0 never match.
+
+rules:
+  - id: job_failed
+    severity: error
+    # "Jul  6 08:01:05 tabasco /USR/SBIN/CRON[20590]: (CRON) error (grandchild #20592 failed
+    # with exit status 1)", "(CRON) error (grandchild #812 terminated by signal 9, dumped core)".
+    # The job is not named: its "(user) CMD (…)" line, logged at start, has the grandchild's pid.
+    regex: '\(CRON\) error \(grandchild #(?<job_pid>\d+) (?:failed with exit status (?<status>\d+)|terminated by signal (?<signal>\d+)(?<core>, dumped core)?)\)'
+    group_by: [host]
+    title: "cron job failed{{#host}} on {{host}}{{/host}}"
+    body: "job pid {{job_pid}} {{#status}}exited with status {{status}}{{/status}}{{#signal}}was killed by signal {{signal}}{{#core}} (core dumped){{/core}}{{/signal}} (its CMD line has the same pid)"
+
+  - id: run_parts_failed
+    severity: error
+    # "run-parts: /etc/cron.daily/dupowcy exited with return code 1" (run-parts' stderr:
+    # cron mail, systemd-cron's journal, cronie's "(root) CMDOUT (run-parts: … exited with
+    # return code 1)"), Debian's "run-parts: /etc/cron.hourly/x exited with return code 1".
+    regex: 'run-parts: (?<script>/\S+) exited with return code (?<status>[1-9]\d*)'
+    group_by: [host, script]
+    title: "cron script {{script}} failed{{#host}} on {{host}}{{/host}}"
+    body: "{{script}} exited with return code {{status}}"
+
+  - id: anacron_job_failed
+    severity: error
+    # anacron 2.3: "Job `cron.daily' terminated (exit status: 1) (mailing output)",
+    # "Job `cron.weekly' terminated due to signal 9", "Job `cron.daily' terminated
+    # abnormally". A bare "Job `cron.daily' terminated" is a success.
+    regex: 'Job `(?<job>[^'']+)'' terminated (?:\(exit status: (?<status>[1-9]\d*)\)|due to signal (?<signal>\d+)|(?<abnormal>abnormally))'
+    group_by: [host, job]
+    title: "anacron job {{job}} failed{{#host}} on {{host}}{{/host}}"
+    body: "{{job}} {{#status}}exited with status {{status}}{{/status}}{{#signal}}was killed by signal {{signal}}{{/signal}}{{#abnormal}}terminated abnormally{{/abnormal}}"
+
+  - id: crontab_ignored
+    severity: warning
+    # Vixie/Debian cron and cronie refuse a crontab, so none of its jobs will run:
+    # "(*system*) WRONG FILE OWNER (/etc/crontab)", "(*system*foo) INSECURE MODE (mode 0600
+    # expected) (/etc/cron.d/foo)", "(root) BAD FILE MODE (/etc/cron.d/bar)",
+    # "Error: bad minute; while reading /etc/cron.d/x", "(*system*x) ERROR (Syntax error,
+    # this crontab file will be ignored)".
+    regex: '(?J)\((?<user>[^)]+)\) (?<problem>WRONG FILE OWNER|INSECURE MODE|BAD FILE MODE|WRONG INODE INFO|NUMBER OF HARD LINKS > 1)[^(]*(?:\([^)]*expected\) )?\((?<file>[^)]+)\)|\((?<user>[^)]+)\) ERROR \((?<problem>Syntax error), this crontab file will be ignored\)|Error: (?<problem>bad [a-z-]+(?: [a-z-]+)?); while reading (?<file>\S+)'
+    group_by: [host, file, user]
+    title: "cron ignores {{#file}}{{file}}{{/file}}{{^file}}the crontab of {{user}}{{/file}}{{#host}} on {{host}}{{/host}}"
+    body: "{{problem}}: the jobs in it will not run"
+
+  - id: logrotate_failed
+    severity: error
+    group: logrotate
+    # /etc/cron.daily/logrotate: `logger -t logrotate "ALERT exited abnormally with [$EXITVALUE]"`
+    # "Jun 15 04:06:20 combo logrotate: ALERT exited abnormally with [1]".
+    regex: 'ALERT exited abnormally with \[(?<status>\d+)\]'
+    group_by: [host]
+    title: "logrotate failed{{#host}} on {{host}}{{/host}}"
+    body: "logrotate exited with status {{status}}; logs are not being rotated (see its error: lines)"
+
+  - id: logrotate_error
+    severity: error
+    group: logrotate
+    # logrotate's own errors (3.8 to 3.22): 'error: skipping "/var/log/php/error.log" because
+    # parent directory has insecure permissions (…) Set "su" directive …', "error: stat of
+    # /var/log/x.log failed: No such file or directory", "error: error opening /var/log/x:
+    # Permission denied", "error: error renaming … ", "error: failed to compress log …",
+    # "error: destination … already exists, skipping rotation", config errors
+    # "error: /etc/logrotate.d/nginx:12 unknown option 'x' -- ignoring line".
+    regex: '(?J)(?:^|\s)error: (?<error>(?:skipping "(?<file>[^"]+)" because parent directory has insecure permissions|stat of (?<file>\S+) failed|error (?:opening|renaming|creating|setting|reading|writing|unlinking)|failed to (?:compress|rename)|destination \S+ already exists|Ignoring \S+ because|(?:/etc/logrotate\S*|\S*logrotate\.conf):\d+ |bad line \d+ in state file|error opening state file|state file ).*?)\s*$'
+    group_by: [host]
+    title: "logrotate failed{{#host}} on {{host}}{{/host}}"
+    body: "{{error}}"
+"""####,
         "dropbear": ####"""
 pack: dropbear
 description: >
@@ -457,12 +545,54 @@ rules:
       User: "{{user}}"
       Address: "{{ip}}"
 """####,
+        "go": ####"""
+pack: go
+description: >
+  Go programs that crash: a `panic:` (runtime errors such as a nil pointer dereference or an
+  index out of range, and the program's own panics, "[recovered]" and "[recovered,
+  repanicked]" included) and the runtime's unrecoverable `fatal error:` (deadlock,
+  concurrent map writes, out of memory, stack overflow). The first line is the alert, one
+  per host and program (group `crash`), with the panic message; when the goroutine dump is in
+  the same record (a multi-line journal MESSAGE or JSON value) the first frame outside the
+  runtime is captured as func/file/line. The dump itself ("goroutine 1 [running]:", frames,
+  "[signal SIGSEGV …]", "exit status 2") never matches on its own.
+
+rules:
+  - id: panic
+    severity: error
+    group: crash
+    # "panic: runtime error: invalid memory address or nil pointer dereference",
+    # "panic: runtime error: index out of range [5] with length 3", "panic: open
+    # /etc/app.yaml: no such file or directory", "panic: x [recovered]".
+    regex: '\Apanic: (?<panic>[^\n]*?)(?<recovered> \[recovered(?:, repanicked)?\])?[ \t]*(?:\n|\z)(?:(?:[^\n]*\n)*?goroutine \d+[^\n]*\[running\]:\n(?:(?:runtime|panic|created by runtime)[^\n]*\n[^\n]*\n)*+(?<func>[^\n]+?)\([^()\n]*\)\n\s+(?<file>\S+\.go):(?<line>\d+))?'
+    group_by: [host, ident]
+    title: "Go panic{{#ident}} in {{ident}}{{/ident}}{{#host}} on {{host}}{{/host}}"
+    body: "panic: {{panic}}{{#recovered}} (re-panicked after recover){{/recovered}}{{#func}} in {{func}} ({{file}}:{{line}}){{/func}}"
+    fields:
+      Where: "{{#func}}{{func}} {{file}}:{{line}}{{/func}}"
+      Program: "{{#ident}}{{ident}}{{/ident}}{{^ident}}{{container}}{{/ident}}"
+
+  - id: fatal_error
+    severity: error
+    group: crash
+    # "fatal error: all goroutines are asleep - deadlock!", "fatal error: concurrent map
+    # writes", "fatal error: concurrent map read and map write", "fatal error: runtime: out
+    # of memory", "fatal error: stack overflow". Not: a C compiler's "x.c:1:10: fatal error:".
+    regex: '\Afatal error: (?<fatal>[^\n]*?)[ \t]*(?:\n|\z)(?:(?:[^\n]*\n)*?goroutine \d+[^\n]*\[[^\]\n]*\]:\n(?:(?:runtime|panic|created by runtime)[^\n]*\n[^\n]*\n)*+(?<func>[^\n]+?)\([^()\n]*\)\n\s+(?<file>\S+\.go):(?<line>\d+))?'
+    group_by: [host, ident]
+    title: "Go runtime fatal error{{#ident}} in {{ident}}{{/ident}}{{#host}} on {{host}}{{/host}}"
+    body: "fatal error: {{fatal}}{{#func}} in {{func}} ({{file}}:{{line}}){{/func}}"
+    fields:
+      Where: "{{#func}}{{func}} {{file}}:{{line}}{{/func}}"
+      Program: "{{#ident}}{{ident}}{{/ident}}{{^ident}}{{container}}{{/ident}}"
+"""####,
         "http": ####"""
 pack: http
 description: >
   nginx and Apache httpd. Access logs (common, combined, vhost_combined with a
   "example.com:443 " prefix, nginx formats with request-time suffixes, IPv4 and IPv6
-  clients): every 5xx response alerts, 502/503/504 as gateway_error and every other 5xx as
+  clients, also behind a logger prefix such as gunicorn's "INFO gunicorn.access: ", and
+  uvicorn's own 'client:port - "GET /x HTTP/1.1" 500' lines): every 5xx response alerts, 502/503/504 as gateway_error and every other 5xx as
   server_error, grouped by vhost, method, status and a normalised route (ids replaced by
   ":id", see below). 1xx-4xx never match, so neither do nginx's 499 (client closed the
   connection) and 444. Error logs: upstream/backend failures (nginx "connect() failed",
@@ -535,6 +665,22 @@ rules:
       Client: "{{client}}"
       Request time: "{{request_time}}"
 
+
+  - id: asgi_server_error
+    severity: error
+    # uvicorn's own access line (its AccessFormatter, behind "INFO:     " or a logger prefix
+    # such as "INFO:uvicorn.access:", which crier takes off into level/logger fields):
+    #   127.0.0.1:54321 - "GET /api/v1/items/42 HTTP/1.1" 500 Internal Server Error
+    #   [::1]:40212 - "POST /upload HTTP/1.1" 502 Bad Gateway
+    # Every 5xx, grouped by method, status and normalised route like the access-log rules.
+    regex: '(?J)(?:\A|\s)(?<client>\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]+|[\w.-]+):(?<client_port>\d+) - "(?<method>[A-Z]+) (?<path>(?>(?=/)(?<route>(?:/(?:v\d{1,3}|[^/?\s"\d]{1,40}+)(?=[/?\s"]))++|/(?![^/?\s"])|)(?:(?<id_mark>/)(?<id>[^/?\s"]++)(?<subroute>(?:/(?:v\d{1,3}|[^/?\s"\d]{1,40}+)(?=[/?\s"]))*+)(?:(?<id2_mark>/)(?<id2>[^/?\s"]++)(?<subroute2>(?:/(?:v\d{1,3}|[^/?\s"\d]{1,40}+)(?=[/?\s"]))*+))?)?(?:(?<more>/)[^/?\s"][^?\s"]*|/[^?\s"]*)?|(?<route>[^/\s"][^?\s"]*+))) HTTP/[\d.]+" (?<status>5\d\d)(?: [A-Za-z ]+)?\s*\z'
+    group_by: [method, status, route, id_mark, subroute, id2_mark, subroute2, more]
+    title: "{{status}} from {{method}} {{route}}{{#id_mark}}/:id{{subroute}}{{/id_mark}}{{#id2_mark}}/:id{{subroute2}}{{/id2_mark}}{{#more}}/…{{/more}}{{#host}} on {{host}}{{/host}}"
+    body: "{{method}} {{path}} returned {{status}} to {{client}}"
+    fields:
+      Request: "{{method}} {{path}}"
+      Status: "{{status}}"
+      Client: "{{client}}"
   # ------------------------------------------------------- nginx error log: upstreams -----
   # nginx error-log lines look like
   #   2026/11/23 10:00:01 [error] 1234#1234: *5 MESSAGE while ACTION, client: X, server: Y,
@@ -638,7 +784,7 @@ rules:
     # "[mpm_event:error] [pid 1234:tid 1] AH00484: server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting"
     # prefork AH00161, 2.2 "server reached MaxClients setting". Requests queue in the backlog
     # rather than fail, hence a warning; logged once per saturation.
-    regex: '(?:AH00161: |AH00484: |\] )server reached (?<setting>MaxRequestWorkers|MaxClients) setting'
+    regex: '(?:^|AH00161: |AH00484: |\] )server reached (?<setting>MaxRequestWorkers|MaxClients) setting'
     group_by: [host]
     title: "Apache reached {{setting}}{{#host}} on {{host}}{{/host}}"
     body: "all worker slots busy: new requests wait in the listen backlog; consider raising {{setting}}"
@@ -657,7 +803,7 @@ rules:
     severity: error
     # "[core:notice] [pid 1234] AH00052: child pid 5678 exit signal Segmentation fault (11)"
     # (logged at notice level), 2.2 "[notice] child pid 5678 exit signal Segmentation fault (11)".
-    regex: '(?:AH00052: |\] )child pid (?<child_pid>\d+) exit signal (?<signal_name>[^(]+?) \((?<signal>\d+)\)(?<core>, possible coredump in \S+)?'
+    regex: '(?:^|AH00052: |\] )child pid (?<child_pid>\d+) exit signal (?<signal_name>[^(]+?) \((?<signal>\d+)\)(?<core>, possible coredump in \S+)?'
     group_by: [host, signal]
     title: "Apache child crashed: {{signal_name}}{{#host}} on {{host}}{{/host}}"
     body: "child pid {{child_pid}} exited on signal {{signal}} ({{signal_name}}){{#core}}{{core}}{{/core}}"
@@ -681,6 +827,21 @@ rules:
     # AH00023: Couldn't create the proxy mutex", 2.2 "[emerg] (28)No space left on device:
     # Couldn't create accept lock"); nginx's own "[emerg] 1#1:" lines go to nginx_emerg.
     regex: '(?J)(?:^|\] )(?:\((?<errno>\d+)\)(?<reason>[^:\[]+): )?(?<error>(?:AH00072: )?make_sock: could not bind to address \S+|(?:AH00451: )?no listening sockets available, shutting down|(?:AH00015: )?Unable to open logs|(?:AH00016: )?Configuration Failed)|(?<!nginx: )\[(?:\w+:)?emerg\] (?!\d+#\d+: )(?:\[pid [^\]]*\] )?(?:\((?<errno>\d+)\)(?<reason>[^:\[]+): )?(?<error>.+?)\s*$'
+    group: apache_startup_failed
+    group_by: [host]
+    title: "Apache failed to start{{#host}} on {{host}}{{/host}}"
+    body: "{{error}}{{#reason}} ({{reason}}){{/reason}}"
+
+  - id: apache_emerg
+    severity: error
+    group: apache_startup_failed
+    # Anything Apache logs at [emerg], once crier has taken its prefix off the message
+    # (level in the `level` field): "[core:emerg] [pid 1] (28)No space left on device:
+    # AH00023: Couldn't create the proxy mutex", 2.2 "[emerg] (28)No space left on device:
+    # Couldn't create accept lock".
+    where: {level: emerg, ident: '/^(?:httpd|apache2?)$/'}
+    # The start-up failures apache_startup_failed names are left to it (one hit per line).
+    regex: '^(?:\((?<errno>\d+)\)(?<reason>[^:\[]+): )?(?!(?:AH00072: )?make_sock: |(?:AH00451: )?no listening sockets|(?:AH00015: )?Unable to open logs|(?:AH00016: )?Configuration Failed)(?<error>.+?)\s*$'
     group_by: [host]
     title: "Apache failed to start{{#host}} on {{host}}{{/host}}"
     body: "{{error}}{{#reason}} ({{reason}}){{/reason}}"
@@ -726,7 +887,11 @@ rules:
 #                 "error": "ffmpeg exited 1", "output": "s3://renders/montage-42.mp4"}
 #
 #   Each outcome has one rule per shape (completed_kv, completed_prose, completed_json,
-#   failed_kv, …). The rules of one outcome share a group (jobs.completed, jobs.failed,
+#   completed_logfmt, failed_kv, …). logfmt lines (`time=… level=… msg="job failed"
+#   job=…`) are matched on their msg= value, with every other key as a field: the
+#   *_logfmt rules select them with `where: {job: …}` and read job, stage, err, output,
+#   duration/elapsed from the fields (so their annotations can only check rule= and what
+#   the message itself holds). The rules of one outcome share a group (jobs.completed, jobs.failed,
 #   jobs.cancelled, jobs.timed_out) and are grouped by job, so each job is its own message
 #   and a job that fails twice folds into one message with a count.
 #
@@ -888,6 +1053,21 @@ rules:
     link: "{{output}}"
 
   # ------------------------------------------------------------------- failed (error) -----
+
+  - id: completed_logfmt
+    severity: info
+    group: completed
+    # logfmt (Go slog, logrus, python-logfmter), whose message is the msg= value and whose
+    # other keys are fields: time=… level=INFO msg="job completed" job=montage-42
+    # output=s3://renders/montage-42.mp4 duration=1m33s (job, output, duration are fields).
+    where: {job: '/\S/'}
+    regex: '\A(?:job[ _.-])?(?:completed|complete|succeeded|success|done|finished)\b(?!.*\b(?:with (?:\d+ )?errors?|retrying|will retry)\b)'
+    group_by: [job_id, job]
+    title: "Job {{job}} completed{{#duration}} in {{duration}}{{/duration}}"
+    body: ""
+    fields:
+      Output: "{{output}}"
+    link: "{{output}}"
   - id: failed_kv
     severity: error
     group: failed
@@ -930,6 +1110,19 @@ rules:
     link: "{{log_url}}"
 
   # --------------------------------------------------------------- cancelled (warning) -----
+
+  - id: failed_logfmt
+    severity: error
+    group: failed
+    # time=… level=ERROR msg="job failed" job=montage-42 stage=encode err="exit status 1",
+    # msg="job failed: context deadline exceeded". Not: msg="job failed, will retry".
+    where: {job: '/\S/'}
+    regex: '\A(?:job[ _.-])?(?:failed|failure|error|errored)\b(?!.*?\b(?:retrying|will retry|will be retried|requeued|rescheduled)\b)(?:[:;,]? *(?<error>\S.*?))?\s*\z'
+    group_by: [job_id, job]
+    title: "Job {{job}} failed{{#stage}} at stage {{stage}}{{/stage}}"
+    body: "{{#error}}{{error}}{{/error}}{{^error}}{{#err}}{{err}}{{/err}}{{^err}}job {{job}} failed{{/err}}{{/error}}"
+    fields:
+      Ran for: "{{duration}}{{^duration}}{{elapsed}}{{/duration}}"
   - id: cancelled_kv
     severity: warning
     group: cancelled
@@ -962,6 +1155,16 @@ rules:
       Stage: "{{stage}}"
 
   # --------------------------------------------------------------- timed out (error) -------
+
+  - id: cancelled_logfmt
+    severity: warning
+    group: cancelled
+    # time=… level=INFO msg="job canceled" job=montage-42 user=bob reason="superseded"
+    where: {job: '/\S/'}
+    regex: '\A(?:job[ _.-])?(?:cancell?ed|aborted)\b'
+    group_by: [job_id, job]
+    title: "Job {{job}} cancelled{{#by}} by {{by}}{{/by}}{{^by}}{{#user}} by {{user}}{{/user}}{{/by}}"
+    body: "{{#reason}}{{reason}}{{/reason}}{{^reason}}job {{job}} was cancelled{{/reason}}{{#stage}} (during {{stage}}){{/stage}}"
   - id: timed_out_kv
     severity: error
     group: timed_out
@@ -999,13 +1202,23 @@ rules:
   # is not an end: the job is still running. A `status=running` line counts as a fresh
   # start: a job that reports progress is not stuck, and a job whose start crier missed
   # is watched from its first progress line.
+
+  - id: timed_out_logfmt
+    severity: error
+    group: timed_out
+    # time=… level=ERROR msg="job timed out" job=montage-42 stage=render elapsed=30m0s
+    where: {job: '/\S/'}
+    regex: '\A(?:job[ _.-])?(?:timed[ _.-]?out|timeout)\b'
+    group_by: [job_id, job]
+    title: "Job {{job}} timed out{{#elapsed}} after {{elapsed}}{{/elapsed}}{{#stage}} at stage {{stage}}{{/stage}}"
+    body: "{{#err}}{{err}}{{/err}}{{^err}}job {{job}} ran out of time{{/err}}"
   - id: job_stuck
     severity: warning
     state: running
     start:
-      regex: '(?J)^(?!\s*\{)(?:(?=.*?\bjob(?:_id|id|_name)?=(?:"(?<job>[^"]+)"|(?<job>[^\s"]+)))(?=.*?\b(?:status|state|event|msg)="?(?:job[ _.-])?(?:started|start|begin|running)\b)|.*?\b[Jj]ob [''"]?(?<job>[\w.:/@#-]*\w)[''"]?(?: \([^)]*\))? (?:has )?(?:started|begun|is starting)\b)'
+      regex: '(?J)^(?!\s*\{)(?:(?=.*?\bjob(?:_id|id|_name)?=(?:"(?<job>[^"]+)"|(?<job>[^\s"]+)))(?=.*?\b(?:status|state|event|msg)="?(?:job[ _.-])?(?:started|start|begin|running)\b)|\A(?:job[ _.-])?(?:started|start|begin|running)\b|.*?\b[Jj]ob [''"]?(?<job>[\w.:/@#-]*\w)[''"]?(?: \([^)]*\))? (?:has )?(?:started|begun|is starting)\b)'
     end:
-      regex: '(?J)^(?!\s*\{)(?:(?=.*?\bjob(?:_id|id|_name)?=(?:"(?<job>[^"]+)"|(?<job>[^\s"]+)))(?=.*?\b(?:status|state|result|outcome|event|msg)="?(?:job[ _.-])?(?:completed|complete|succeeded|success|done|finished|failed|failure|error|errored|cancell?ed|aborted|timeout|timed_out|timedout)\b)|.*?\b[Jj]ob [''"]?(?<job>[\w.:/@#-]*\w)[''"]?(?: \([^)]*\))? (?:has |was |is )?(?:completed|succeeded|finished|done|failed|cancell?ed|aborted|timed out)\b)'
+      regex: '(?J)^(?!\s*\{)(?:(?=.*?\bjob(?:_id|id|_name)?=(?:"(?<job>[^"]+)"|(?<job>[^\s"]+)))(?=.*?\b(?:status|state|result|outcome|event|msg)="?(?:job[ _.-])?(?:completed|complete|succeeded|success|done|finished|failed|failure|error|errored|cancell?ed|aborted|timeout|timed_out|timedout)\b)|\A(?:job[ _.-])?(?:completed|complete|succeeded|success|done|finished|failed|failure|error|errored|cancell?ed|aborted|timeout|timed[ _]?out)\b(?!.*?\b(?:retrying|will retry)\b)|.*?\b[Jj]ob [''"]?(?<job>[\w.:/@#-]*\w)[''"]?(?: \([^)]*\))? (?:has |was |is )?(?:completed|succeeded|finished|done|failed|cancell?ed|aborted|timed out)\b)'
     key: job
     timeout: 2h
     resolve: true
@@ -1025,6 +1238,77 @@ rules:
     title: "Job {{key}} stuck in {{state}} for over {{timeout}}"
     body: "started {{started_at}}{{#stage}} (stage {{stage}}){{/stage}}, no end since"
 
+"""####,
+        "jvm": ####"""
+pack: jvm
+description: >
+  Java/Kotlin/Scala programs: an uncaught exception (`Exception in thread "main"
+  java.lang.IllegalStateException: …`, a dying worker thread, NoClassDefFoundError,
+  OutOfMemoryError) is one error per host, program and exception class; an ERROR/FATAL
+  line of the common logback/log4j/log4j2 layouts (Spring Boot's "2026-11-23 10:00:00.204
+  ERROR 27272 --- [nio-8080-exec-3] o.a.c.c.C.[.[.[/].[dispatcherServlet] : …", Spring Boot
+  3's "[app]" block, "%d [%thread] %level %logger - %msg", log4j2's time-only default),
+  Tomcat's SEVERE and JUL's "SEVERE:" is one error per host and logger. The head line is
+  the alert; the `at …` frames, "Caused by:", "Suppressed:" and "... N more" lines under it
+  never match on their own. When they are in the same record (a multi-line journal MESSAGE
+  or JSON value) the root cause's class is captured as `caused_by`; OutOfMemoryError is
+  critical.
+
+rules:
+  - id: out_of_memory
+    severity: critical
+    group: uncaught
+    # "Exception in thread "main" java.lang.OutOfMemoryError: Java heap space", "…: GC
+    # overhead limit exceeded", "…: Metaspace", "…: unable to create native thread".
+    regex: '\AException in thread "(?<thread>[^"\n]+)" (?<exception>java\.lang\.OutOfMemoryError)(?:: (?<detail>[^\n]*?))?[ \t]*(?:\n|\z)'
+    group_by: [host, ident, exception]
+    title: "Java out of memory{{#ident}} in {{ident}}{{/ident}}{{#host}} on {{host}}{{/host}}"
+    body: "thread {{thread}}: {{exception}}{{#detail}}: {{detail}}{{/detail}}"
+    fields:
+      Program: "{{#ident}}{{ident}}{{/ident}}{{^ident}}{{container}}{{/ident}}"
+
+  - id: uncaught_exception
+    severity: error
+    group: uncaught
+    # Throwable.printStackTrace of an uncaught exception: "Exception in thread "main"
+    # java.lang.NullPointerException: Cannot invoke "String.length()" because "<parameter1>"
+    # is null" (JDK 14+ helpful NPE), "Exception in thread "pool-1-thread-3"
+    # java.util.concurrent.RejectedExecutionException", Kotlin/Scala classes alike.
+    regex: '\AException in thread "(?<thread>[^"\n]+)" (?!java\.lang\.OutOfMemoryError)(?<exception>(?:[\w$]+\.)*[\w$]*(?:Exception|Error|Throwable|Failure)[\w$]*)(?:: (?<detail>[^\n]*?))?[ \t]*(?:\n|\z)(?:[\s\S]*\n\s*Caused by: (?<caused_by>[\w$.]+))?'
+    group_by: [host, ident, exception]
+    title: "{{exception}} uncaught{{#ident}} in {{ident}}{{/ident}}{{#host}} on {{host}}{{/host}}"
+    body: "thread {{thread}} died: {{exception}}{{#detail}}: {{detail}}{{/detail}}{{#caused_by}} (caused by {{caused_by}}){{/caused_by}}"
+    fields:
+      Program: "{{#ident}}{{ident}}{{/ident}}{{^ident}}{{container}}{{/ident}}"
+
+  - id: logged_error
+    severity: error
+    # The time, then an optional [thread], the level, then Spring Boot's "PID --- [thread]
+    # logger : " or "[thread] logger - " or "logger - " (a dotted or abbreviated class name).
+    #   2020-05-18 22:58:07.204 ERROR 27272 --- [nio-8080-exec-3] o.a.c.c.C.[.[.[/].[dispatcherServlet]    : Servlet.service() … threw exception
+    #   2024-01-01T10:00:00.123Z ERROR 1 --- [shop] [nio-8080-exec-1] c.e.shop.OrderService : payment failed
+    #   2026-11-23 10:00:00,123 [main] ERROR com.example.App - Failed to start
+    #   10:00:00.123 [main] ERROR com.example.App - Failed to start           (log4j2 default)
+    #   2015-10-18 18:05:57,009 ERROR [RMCommunicator Allocator] org.apache.hadoop.…RMContainerAllocator: ERROR IN CONTACTING RM.
+    #   17/06/09 20:11:03 ERROR executor.Executor: Exception in task 1.0 in stage 3.0 (TID 12)  (Spark)
+    #   23-Nov-2026 10:00:00.123 SEVERE [main] org.apache.catalina.core.StandardContext.startInternal One or more listeners failed to start.
+    # The exception and its frames follow on lines of their own.
+    regex: '(?J)\A(?:\d{4}-\d\d-\d\d[ T]|\d\d-[A-Z][a-z]{2}-\d{4} |\d\d/\d\d/\d{4} |\d\d/\d\d/\d\d )?\d\d:\d\d:\d\d(?:[.,]\d{3,9})?(?:Z|[+-]\d\d:?\d\d)?\s+(?:\[(?<thread>[^\]\n]*)\]\s+(?:\[[^\]\n]*\]\s+)?)?(?<level>ERROR|FATAL|SEVERE)\s+(?:\d+ --- (?:\[[^\]\n]*\] )?\[\s*(?<thread>[^\]\n]*)\]\s+(?<logger>\S+)\s+:\s+|\[(?<thread>[^\]\n]*)\]\s+(?<logger>[\w$.\[\]/]+?)(?::\s+|\s+(?:-{1,2}\s+)?)|(?<logger>[a-zA-Z][\w$]*(?:\.[\w$\[\]/]+?)+)(?::\s+|\s+(?:-{1,2}\s+)?))(?<error>[^\n]*?)[ \t]*(?:\n|\z)(?:[\s\S]*\n\s*Caused by: (?<caused_by>[\w$.]+))?'
+    group_by: [host, logger]
+    title: "{{level}} from {{logger}}{{#host}} on {{host}}{{/host}}"
+    body: "{{error}}{{#caused_by}} (caused by {{caused_by}}){{/caused_by}}"
+    fields:
+      Thread: "{{thread}}"
+      Program: "{{#ident}}{{ident}}{{/ident}}{{^ident}}{{container}}{{/ident}}"
+
+  - id: jul_severe
+    severity: error
+    # java.util.logging's two-line SimpleFormatter (older Tomcat catalina.out): a line with
+    # the date and the class, then "SEVERE: Servlet.service() for servlet [jsp] threw exception".
+    regex: '\ASEVERE: (?<error>[^\n]*?)[ \t]*(?:\n|\z)'
+    group_by: [host, ident]
+    title: "SEVERE{{#ident}} from {{ident}}{{/ident}}{{#host}} on {{host}}{{/host}}"
+    body: "{{error}}"
 """####,
         "kernel": ####"""
 pack: kernel
@@ -1062,7 +1346,7 @@ rules:
     # names another pid, which would make two alerts of one kill.
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?:(?<scope>Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: )?Killed process (?<pid>\d+),? (?:UID \d+, )?\((?!(?:systemd|init)\))(?<process>.{1,15}?)\)(?:[ ,.]|$)(?:.*?anon-rss:(?<anon_rss>\d+kB))?'
     group_by: [host, process, pid]
-    title: "OOM killer killed {{process}} (pid {{pid}}) on {{host}}"
+    title: "OOM killer killed {{process}} (pid {{pid}}){{#host}} on {{host}}{{/host}}"
     body: "{{#scope}}{{scope}}: {{/scope}}killed process {{pid}} ({{process}}){{#anon_rss}}, anon-rss {{anon_rss}}{{/anon_rss}}"
     fields:
       Process: "{{process}}"
@@ -1078,7 +1362,7 @@ rules:
     # (global OOM: "…,global_oom,task_memcg=/user.slice/…,task=…").
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?oom-kill:constraint=(?<constraint>\w+),.*?(?:,oom_memcg=(?<oom_memcg>[^,]*))?(?:,task_memcg=(?<task_memcg>[^,]*))?,task=(?!(?:systemd|init),)(?<process>.{1,15}?),pid=(?<pid>\d+),uid=(?<uid>\d+)'
     group_by: [host, process, pid]
-    title: "OOM killer killed {{process}} (pid {{pid}}) on {{host}}"
+    title: "OOM killer killed {{process}} (pid {{pid}}){{#host}} on {{host}}{{/host}}"
     body: "{{#oom_memcg}}memory cgroup {{oom_memcg}} hit its limit{{/oom_memcg}}{{^oom_memcg}}out of memory ({{constraint}}){{/oom_memcg}}: killing {{process}} (pid {{pid}}, uid {{uid}}){{#task_memcg}} in {{task_memcg}}{{/task_memcg}}"
     fields:
       Process: "{{process}}"
@@ -1092,7 +1376,7 @@ rules:
     # Either line above when the victim is init or systemd (a user manager, or PID 1).
     regex: '(?J)^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?:(?:(?:Out of memory|Memory cgroup out of memory)(?: \([^)]*\))?: )?Killed process (?<pid>\d+),? (?:UID \d+, )?\((?<process>systemd|init)\)|oom-kill:.*?,task=(?<process>systemd|init),pid=(?<pid>\d+),)'
     group_by: [host, process, pid]
-    title: "OOM killer killed {{process}} (pid {{pid}}) on {{host}}"
+    title: "OOM killer killed {{process}} (pid {{pid}}){{#host}} on {{host}}{{/host}}"
     body: "the OOM killer hit {{process}} (pid {{pid}}): services of this manager are gone"
     fields:
       Process: "{{process}}"
@@ -1108,7 +1392,7 @@ rules:
     # "---[ end Kernel panic - not syncing: … ]---" does not match.
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?Kernel panic - not syncing:\s*(?<reason>.*?)\s*$'
     group_by: [host]
-    title: "Kernel panic on {{host}}"
+    title: "Kernel panic{{#host}} on {{host}}{{/host}}"
     body: "Kernel panic - not syncing: {{reason}}"
     fields:
       Reason: "{{reason}}"
@@ -1124,7 +1408,7 @@ rules:
     # dereference at virtual address 0000000000000008". Soft lockups have their own rule.
     regex: '(?J)^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?<detail>BUG: (?!soft lockup)(?<reason>.+?)|kernel BUG at (?<reason>[^!\s]+)!.*?|Unable to handle kernel (?<reason>.+?))\s*$'
     group_by: [host]
-    title: "Kernel BUG on {{host}}"
+    title: "Kernel BUG{{#host}} on {{host}}{{/host}}"
     body: "{{detail}}"
 
   - id: kernel_oops
@@ -1138,7 +1422,7 @@ rules:
     # A user program's "traps: foo[123] general protection fault ip:…" is a segfault, not this.
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?<detail>(?:Internal error: )?Oops(?:[:\s].*?)?|general protection fault[:,].*?)\s*$'
     group_by: [host]
-    title: "Kernel Oops on {{host}}"
+    title: "Kernel Oops{{#host}} on {{host}}{{/host}}"
     body: "{{detail}}"
 
   - id: soft_lockup
@@ -1149,7 +1433,7 @@ rules:
     # "BUG: soft lockup - CPU#3 stuck for 67s! [java:1234]".
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?:(?:NMI )?watchdog: )?BUG: soft lockup - CPU#(?<cpu>\d+) stuck for (?<seconds>\d+)s! \[(?<process>.+):(?<pid>\d+)\]'
     group_by: [host]
-    title: "Soft lockup on {{host}}: CPU#{{cpu}} stuck for {{seconds}}s"
+    title: "Soft lockup{{#host}} on {{host}}{{/host}}: CPU#{{cpu}} stuck for {{seconds}}s"
     body: "CPU#{{cpu}} stuck for {{seconds}}s in {{process}} (pid {{pid}})"
     fields:
       CPU: "{{cpu}}"
@@ -1162,7 +1446,7 @@ rules:
     # "NMI watchdog: Watchdog detected hard LOCKUP on cpu 5", 5.x "watchdog: Watchdog detected hard LOCKUP on cpu 5"
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?:(?:NMI )?watchdog: )?Watchdog detected hard LOCKUP on cpu (?<cpu>\d+)'
     group_by: [host]
-    title: "Hard lockup on {{host}}: CPU {{cpu}}"
+    title: "Hard lockup{{#host}} on {{host}}{{/host}}: CPU {{cpu}}"
     body: "watchdog detected hard LOCKUP on cpu {{cpu}}"
     fields:
       CPU: "{{cpu}}"
@@ -1175,7 +1459,7 @@ rules:
     # on CPUs/tasks:" (5.x+), "INFO: rcu_sched self-detected stall on CPU { 3}" (4.x).
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?:rcu: )?INFO: (?<flavor>rcu_\w+) (?<kind>self-detected stall on CPU|detected stalls on CPUs/tasks)'
     group_by: [host]
-    title: "RCU stall on {{host}}"
+    title: "RCU stall{{#host}} on {{host}}{{/host}}"
     body: "{{flavor}} {{kind}}"
 
   # ---------------------------------------------------------------- hardware
@@ -1189,7 +1473,7 @@ rules:
     # 3b116c400". The boot lines "Intel machine check reporting enabled on CPU#0." do not match.
     regex: '(?J)^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?:(?:\{\d+\})?(?:mce: )?\[Hardware Error\]: (?<detail>.+)|(?:mce: )?(?<detail>Uncorrected hardware memory error.*))'
     group_by: [host]
-    title: "Hardware error on {{host}}"
+    title: "Hardware error{{#host}} on {{host}}{{/host}}"
     body: "{{detail}}"
 
   - id: memory_failure
@@ -1200,7 +1484,7 @@ rules:
     # "Memory failure: 0x3b116c: Sending SIGBUS to java:4242 due to hardware memory corruption"
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?Memory failure: (?<detail>.+)'
     group_by: [host]
-    title: "Hardware memory failure on {{host}}"
+    title: "Hardware memory failure{{#host}} on {{host}}{{/host}}"
     body: "Memory failure: {{detail}}"
 
   - id: edac_uncorrected
@@ -1210,7 +1494,7 @@ rules:
     # "EDAC MC0: 1 UE memory read error on CPU_SrcID#0_Ha#0_Chan#1_DIMM#0 (channel:1 slot:0 …)"
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?EDAC (?<mc>\w+): (?<count>\d+) UE (?<detail>.+)'
     group_by: [host]
-    title: "Uncorrected memory error on {{host}}"
+    title: "Uncorrected memory error{{#host}} on {{host}}{{/host}}"
     body: "EDAC {{mc}}: {{count}} uncorrected error(s): {{detail}}"
 
   - id: edac_corrected
@@ -1221,21 +1505,22 @@ rules:
     # worth a look (a DIMM that keeps correcting is about to fail), not a page.
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?EDAC (?<mc>\w+): (?<count>\d+) CE (?<detail>.+)'
     group_by: [host]
-    title: "Corrected memory errors on {{host}}"
+    title: "Corrected memory errors{{#host}} on {{host}}{{/host}}"
     body: "EDAC {{mc}}: {{count}} corrected error(s): {{detail}}"
 
   # ---------------------------------------------------------------- user programs
   - id: segfault
     severity: warning
     group: segfault
-    where: {ident: kernel}
+    # No `where: {ident: kernel}`: crier's text parser names the crashing program as the
+    # line's ident (and its pid), and only the kernel prints "comm[pid]: segfault at".
     # "python3[4242]: segfault at 0 ip 00007f3a1c2b4e10 sp 00007ffd5e8c1a28 error 4 in
     # libc.so.6[7f3a1c228000+195000]" (6.x adds " likely on CPU 3 (core 3, socket 0)"), 2.6.2x
     # x86_64 "segfault at 0000000000000000 rip … rsp … error 4". The name is the task's comm
-    # (≤15 chars, may hold spaces: "Web Content").
-    regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?<process>.{1,16}?)\[(?<pid>\d+)\]: segfault at (?<address>[0-9a-f]+) r?ip (?<ip>[0-9a-f]+) r?sp [0-9a-f]+ error (?<error>[0-9a-f]+)(?: in (?<library>.+?)\[[0-9a-f,+]+\])?'
+    # (≤15 chars, may hold spaces: "Web Content"); sparc64 adds "(rpc …)" after the ip.
+    regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?<process>.{1,16}?)\[(?<pid>\d+)\]: segfault at (?<address>[0-9a-f]+) r?ip (?<ip>[0-9a-f]+)(?: \(rpc [0-9a-f]+\))? r?sp [0-9a-f]+ error (?<error>[0-9a-f]+)(?: in (?<library>.+?)\[[0-9a-f,+]+\])?'
     group_by: [host, process]
-    title: "{{process}} crashed on {{host}} (segfault)"
+    title: "{{process}} crashed{{#host}} on {{host}}{{/host}} (segfault)"
     body: "{{process}}[{{pid}}]: segfault at {{address}} ip {{ip}} error {{error}}{{#library}} in {{library}}{{/library}}"
     fields:
       Process: "{{process}}"
@@ -1251,7 +1536,7 @@ rules:
     # libc.so.6[7f3a1c228000+195000]", "… trap divide error …", "… trap int3 …".
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?traps: (?<process>.{1,16}?)\[(?<pid>\d+)\] (?<trap>.+?) ip:(?<ip>[0-9a-f]+) sp:[0-9a-f]+ error:(?<error>[0-9a-f]+)(?: in (?<library>.+?)\[[0-9a-f,+]+\])?'
     group_by: [host, process]
-    title: "{{process}} crashed on {{host}} ({{trap}})"
+    title: "{{process}} crashed{{#host}} on {{host}}{{/host}} ({{trap}})"
     body: "{{process}}[{{pid}}]: {{trap}} ip:{{ip}} error:{{error}}{{#library}} in {{library}}{{/library}}"
     fields:
       Process: "{{process}}"
@@ -1266,7 +1551,7 @@ rules:
     # ("kworker/u16:2:1234"), the pid is after the last one.
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?INFO: task (?<process>.+):(?<pid>\d+) blocked for more than (?<seconds>\d+) seconds\.'
     group_by: [host]
-    title: "Hung task on {{host}}: {{process}} blocked for {{seconds}}s"
+    title: "Hung task{{#host}} on {{host}}{{/host}}: {{process}} blocked for {{seconds}}s"
     body: "task {{process}} (pid {{pid}}) blocked for more than {{seconds}} seconds"
     fields:
       Process: "{{process}}"
@@ -1286,7 +1571,7 @@ rules:
     # error", … "operation not supported error" (a discard a device refuses) is no failure.
     regex: '(?J)^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?:\w+: )?(?<error>I/O|critical medium|critical target|critical nexus|critical space allocation|critical protection|timeout|recoverable transport) error, dev (?!(?:fd|sr)\d)(?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+)), sector (?<sector>\d+)(?: op 0x[0-9a-f]+:\((?<op>\w+)\))?'
     group_by: [host, disk]
-    title: "I/O errors on {{disk}} ({{host}})"
+    title: "I/O errors on {{disk}}{{#host}} ({{host}}){{/host}}"
     body: "{{error}} error, dev {{device}}, sector {{sector}}{{#op}} ({{op}}){{/op}}"
     fields:
       Device: "{{device}}"
@@ -1299,7 +1584,7 @@ rules:
     # write", older "Buffer I/O error on device sda1, logical block 1234"
     regex: '(?J)^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?Buffer I/O error on (?:dev|device) (?!(?:fd|sr)\d)(?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+)), logical block (?<block>\d+)(?:, (?<detail>.+))?'
     group_by: [host, disk]
-    title: "I/O errors on {{disk}} ({{host}})"
+    title: "I/O errors on {{disk}}{{#host}} ({{host}}){{/host}}"
     body: "Buffer I/O error on {{device}}, logical block {{block}}{{#detail}}, {{detail}}{{/detail}}"
     fields:
       Device: "{{device}}"
@@ -1316,7 +1601,7 @@ rules:
     # "re-mounted") do not match.
     regex: '(?J)^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?<fs>EXT[234])-fs (?:(?<kind>error) \(device (?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+))\)(?: in (?<func>[^:\s]+(?::\d+)?))?: (?<detail>.+)|(?<kind>warning) \(device (?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+))\): (?<detail>\w+:\d+: I/O error .+)|\((?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+))\): (?<detail>Remounting filesystem read-only|I/O error while writing superblock|previous I/O error to superblock detected|failed to convert unwritten extents to written extents.*|Delayed block allocation failed.*|This should not happen!! Data will be lost.*))'
     group_by: [host, disk]
-    title: "{{fs}} filesystem errors on {{device}} ({{host}})"
+    title: "{{fs}} filesystem errors on {{device}}{{#host}} ({{host}}){{/host}}"
     body: "{{fs}}-fs {{#kind}}{{kind}} (device {{device}}){{/kind}}{{^kind}}({{device}}){{/kind}}{{#func}} in {{func}}{{/func}}: {{detail}}"
     fields:
       Device: "{{device}}"
@@ -1329,7 +1614,7 @@ rules:
     # updating journal superblock for dm-0-8.", "Aborting journal on device sda1-8."
     regex: '(?J)^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?:JBD2: (?<detail>Detected IO errors while flushing file data|I/O error when updating journal superblock|Error -?\d+ detected when updating journal superblock) (?:on|for) (?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+))\.?|(?<detail>Aborting journal) on device (?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+))\.)'
     group_by: [host, disk]
-    title: "Filesystem journal errors on {{device}} ({{host}})"
+    title: "Filesystem journal errors on {{device}}{{#host}} ({{host}}){{/host}}"
     body: "{{detail}} on {{device}}"
     fields:
       Device: "{{device}}"
@@ -1346,7 +1631,7 @@ rules:
     # error detected at …". "Mounting V5 Filesystem", "Ending clean mount" do not match.
     regex: '(?J)^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?XFS \((?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+))\): (?<detail>(?:metadata |log )?I/O [Ee]rror.*|Log I/O Error.*|writeback error.*|[Cc]orruption (?:detected|of in-memory data).*|Metadata (?:corruption|CRC error) detected.*|Internal error.*|xfs_do_force_shutdown.*|Filesystem has been shut down.*|.*[Ss]hutting down filesystem.*)'
     group_by: [host, disk]
-    title: "XFS errors on {{device}} ({{host}})"
+    title: "XFS errors on {{device}}{{#host}} ({{host}}){{/host}}"
     body: "XFS ({{device}}): {{detail}}"
     fields:
       Device: "{{device}}"
@@ -1360,7 +1645,7 @@ rules:
     # 5 ino 257 off 0 csum 0x… expected csum 0x… mirror 1", "BTRFS critical (device sda1): …"
     regex: '(?J)^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?BTRFS (?:(?<level>error|critical) \(device (?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+))(?:: state \w+)?\): (?<detail>.+)|(?<level>warning) \(device (?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+))(?:: state \w+)?\): (?<detail>csum failed.+))'
     group_by: [host, disk]
-    title: "Btrfs errors on {{device}} ({{host}})"
+    title: "Btrfs errors on {{device}}{{#host}} ({{host}}){{/host}}"
     body: "BTRFS {{level}} (device {{device}}): {{detail}}"
     fields:
       Device: "{{device}}"
@@ -1375,7 +1660,7 @@ rules:
     # "nvme nvme0: Removing after probe failure status: -19". "Abort status: 0x0" is an echo.
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?nvme (?<device>(?<disk>nvme\d+)): (?<detail>I/O (?:tag )?\d+ .*?QID \d+ timeout, .+|controller is down; will reset.*|Device not ready; aborting (?:reset|initialisation).*|Removing after probe failure.*|Disabling device after reset failure.*|frozen state error detected, reset controller)'
     group_by: [host, disk]
-    title: "NVMe {{device}} timeouts on {{host}}"
+    title: "NVMe {{device}} timeouts{{#host}} on {{host}}{{/host}}"
     body: "nvme {{device}}: {{detail}}"
     fields:
       Device: "{{device}}"
@@ -1388,7 +1673,7 @@ rules:
     # "nvme0n1: I/O Cmd(0x2) @ LBA …"
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?(?<device>(?<disk>nvme\d+)n\d+(?:p\d+)?): (?<op>[\w ]+)\(0x[0-9a-f]+\) @ LBA (?<lba>\d+), \d+ blocks, (?<detail>.+?) \(sct 0x[0-9a-f]+ / sc 0x[0-9a-f]+\)'
     group_by: [host, disk]
-    title: "I/O errors on {{disk}} ({{host}})"
+    title: "I/O errors on {{disk}}{{#host}} ({{host}}){{/host}}"
     body: "{{device}}: {{op}} at LBA {{lba}}: {{detail}}"
     fields:
       Device: "{{device}}"
@@ -1402,7 +1687,7 @@ rules:
     # "Illegal Request" senses (a command a USB disk does not support) do not match.
     regex: '^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?sd \d+:\d+:\d+:\d+: \[(?<device>(?<disk>sd[a-z]+))\] (?:tag#\d+ )?(?<detail>Sense Key : (?:Medium Error|Hardware Error)\b.*|Add\. Sense: Unrecovered read error.*)'
     group_by: [host, disk]
-    title: "Disk errors on {{disk}} ({{host}})"
+    title: "Disk errors on {{disk}}{{#host}} ({{host}}){{/host}}"
     body: "[{{device}}] {{detail}}"
     fields:
       Device: "{{device}}"
@@ -1414,7 +1699,7 @@ rules:
     # "md/raid1:md0: Disk failure on sdb1, disabling device." (also raid10, raid:md0 for 4/5/6)
     regex: '(?J)^(?:\[ *\d+\.\d+\] ?)?(?:\[ *[TC]\d+\] ?)?md/raid\w*:(?<array>md\d+): Disk failure on (?<device>(?<disk>(?:s|v|xv|h)d[a-z]+|nvme\d+|mmcblk\d+|md\d+|dm-\d+|loop\d+|nbd\d+|rbd\d+|zd\d+)[\w.-]*|(?<disk>[\w.!-]+)), disabling device'
     group_by: [host, disk]
-    title: "RAID {{array}} dropped {{device}} on {{host}}"
+    title: "RAID {{array}} dropped {{device}}{{#host}} on {{host}}{{/host}}"
     body: "md {{array}}: disk failure on {{device}}, device disabled"
     fields:
       Device: "{{device}}"
@@ -1449,12 +1734,13 @@ rules:
     #   "(pam_unix) authentication failure; …" and "pam_unix: authentication failure; …".
     # Service sshd/sshd-session/sshd-auth and sudo/sudo-i are excluded by the lookahead; the
     # prefix-less old forms are excluded by ident (sshd, sudo, sshd(pam_unix), sudo(pam_unix)).
-    # ruser is client-controlled for some services (dovecot passes the login name), so ruser
-    # is greedy: the address is taken from the LAST " rhost=", which a name cannot fake.
+    # ruser and user are client-controlled for some services (dovecot passes the login
+    # name): the address is the first " rhost=" value followed by " user=" or the end of the
+    # line, so a name holding " rhost=6.6.6.6" on either side cannot plant an address.
     # "::ffff:" before an IPv4 address (vsftpd) is dropped so it groups with plain IPv4.
     # origin = rhost when PAM names one, else the target user: the group key.
     where: {ident: '/^(?!(?:sshd|sshd-session|sshd-auth|sudo)(?:\(pam_unix\))?$)/'}
-    regex: '(?J)^(?:pam_(?<module>\w+)\((?!(?:sshd|sshd-session|sshd-auth|sudo|sudo-i):)(?<service>[^:()\s]+):auth\): ?|\(pam_(?<module>unix)\) |pam_(?<module>unix): )?(?<what>(?:(?<more>\d+) more )?authentication failures?|failed authorization check); logname=(?<logname>\S+)? uid=(?<uid>\d+) euid=\d+ tty=(?<tty>\S+)? ruser=(?:(?<ruser>.*\S))? rhost=(?:(?:::ffff:(?=\d{1,3}(?:\.\d{1,3}){3}(?:\s|$)))?(?<origin>(?<rhost>[^\s=]+))(?:\s+user=(?<user>\S+))?|\s*(?:user=(?<origin>(?<user>\S+)))?)'
+    regex: '(?J)^(?:pam_(?<module>\w+)\((?!(?:sshd|sshd-session|sshd-auth|sudo|sudo-i):)(?<service>[^:()\s]+):auth\): ?|\(pam_(?<module>unix)\) |pam_(?<module>unix): )?(?<what>(?:(?<more>\d+) more )?authentication failures?|failed authorization check); logname=(?<logname>\S+)? uid=(?<uid>\d+) euid=\d+ tty=(?<tty>\S+)? ruser=(?:(?<ruser>.*?\S))? rhost=(?:(?:::ffff:(?=\d{1,3}(?:\.\d{1,3}){3}(?:\s|$)))?(?<origin>(?<rhost>[^\s=]+))(?=\s+user=|\s*$|\s+\[preauth\]|\s+seq=)(?:\s+user=(?<user>\S+))?|(?=\s|$)\s*(?:user=(?<origin>(?<user>\S+)))?)'
     group_by: [host, ident, origin]
     title: "{{#service}}{{service}}{{/service}}{{^service}}{{ident}}{{/service}} authentication failures on {{host}}{{#rhost}} from {{rhost}}{{/rhost}}{{^rhost}}{{#user}} for {{user}}{{/user}}{{/rhost}}"
     body: "{{#module}}pam_{{module}}{{/module}}{{^module}}PAM{{/module}}: {{what}}{{#user}} for {{user}}{{/user}}{{^user}}{{#logname}} (logname {{logname}}){{/logname}}{{/user}}{{#rhost}} from {{rhost}}{{/rhost}}{{#ruser}} (requested by {{ruser}}){{/ruser}}{{#tty}} on {{tty}}{{/tty}}"
@@ -1562,12 +1848,12 @@ description: >
   alert (never one per line), chained exceptions and exception groups included, grouped by
   the final exception's type and innermost frame. Web servers' "500" lines (Django
   "Internal Server Error: /path", Flask "Exception on /path [GET]", gunicorn "Error handling
-  request", uvicorn "Exception in ASGI application") own the traceback under them and alert
-  as python.http_500. JSON logs of logging.exception (python-json-logger `exc_info`,
+  request", uvicorn "Exception in ASGI application", mod_wsgi "Exception occurred processing
+  WSGI script") own the traceback under them and alert as python.http_500. JSON logs of logging.exception (python-json-logger `exc_info`,
   structlog `exception`) and journal entries whose MESSAGE carries a traceback alert as
   python.logged_exception. A script that does not even compile (no "Traceback" header, just
   File/caret/"SyntaxError: …") alerts as python.syntax_error. A KeyboardInterrupt (Ctrl-C,
-  SIGINT on stop) never matches.
+  SIGINT on stop) never matches, nor a logged SystemExit.
 
 rules:
   - id: uncaught_traceback
@@ -1575,8 +1861,11 @@ rules:
     # A record whose message is a whole traceback: folded from one line per traceback line
     # (syslog, journald stderr, docker json-file), or a JSON/journal message that holds it.
     # Python 3.11 exception groups start with "  + Exception Group Traceback (…):".
-    # A traceback that ends in KeyboardInterrupt is a deliberate stop, not a failure.
-    regex: '\A(?:Traceback|[ \t|+]*Exception Group Traceback) \(most recent call last\):(?![\s\S]*\nKeyboardInterrupt\s*\z)'
+    # A traceback that ends in KeyboardInterrupt is a deliberate stop, not a failure; one
+    # that ends in SystemExit was logged on the way out (Python never prints an uncaught
+    # SystemExit): gunicorn's "Error handling request (no URI read)" after a worker timeout
+    # ends in "SystemExit: 1", and the timeout itself is the wsgi pack's alert.
+    regex: '\A(?:Traceback|[ \t|+]*Exception Group Traceback) \(most recent call last\):(?![\s\S]*\n(?:KeyboardInterrupt|SystemExit(?::[^\n]*)?)\s*\z)'
     group_by: [exception_type, last_frame]
     title: "{{#exception_type}}{{exception_type}}{{/exception_type}}{{^exception_type}}Python traceback{{/exception_type}}{{#ident}} in {{ident}}{{/ident}}"
     body: "{{exception_type}}{{#exception_message}}: {{exception_message}}{{/exception_message}}"
@@ -1590,15 +1879,19 @@ rules:
     # the traceback under it:
     #   Django      "Internal Server Error: /api/orders/42"   (django.request)
     #   Flask       "Exception on /api/orders/42 [GET]"        (app.logger)
-    #   gunicorn    "Error handling request /api/orders/42", since 25.x "… GET /api/…",
-    #               "Error handling request (no URI read)"
+    #   gunicorn    "Error handling request /api/orders/42", since 25.x "… GET /api/…"
+    #               (not "Error handling request (no URI read)": no request was read, the
+    #               worker was being aborted after a timeout; no 500 was sent)
     #   uvicorn     "Exception in ASGI application"            (no path)
+    #   mod_wsgi    "mod_wsgi (pid=31401): Exception occurred processing WSGI script
+    #               '/srv/app/wsgi.py'." (each traceback line under it carries Apache's
+    #               prefix; crier takes it off, and the pid keeps them one stream)
     # Grouped by exception type and innermost frame, not by path: /orders/1, /orders/2, …
     # failing in the same view are one alert (the path of each is in the record).
-    regex: '(?J)(?:\A|(?<=[\s\]:-]))(?:Internal Server Error: (?<path>/\S*)|Exception on (?<path>/\S*) \[(?<method>[A-Z]+)\]|Error handling request (?:(?<method>[A-Z]+) )?(?<path>/\S*|\*)|Error handling request \(no URI read\)|Exception in ASGI application)\s*\z'
+    regex: '(?J)(?:\A|(?<=[\s\]:-]))(?:Internal Server Error: (?<path>/\S*)|Exception on (?<path>/\S*) \[(?<method>[A-Z]+)\]|Error handling request (?:(?<method>[A-Z]+) )?(?<path>/\S*|\*)|Exception in ASGI application|mod_wsgi \(pid=\d+(?:, [^)]*)?\): Exception occurred processing WSGI script ''(?<script>[^'']*)''\.?)\s*\z'
     multiline: traceback
     group_by: [exception_type, last_frame]
-    title: "HTTP 500{{#exception_type}}: {{exception_type}}{{/exception_type}}{{#path}} on {{path}}{{/path}}"
+    title: "HTTP 500{{#exception_type}}: {{exception_type}}{{/exception_type}}{{#path}} on {{path}}{{/path}}{{^path}}{{#script}} in {{script}}{{/script}}{{/path}}"
     body: "{{#method}}{{method}} {{/method}}{{#path}}{{path}}{{/path}}{{^path}}a request{{/path}} failed{{#exception_type}} with {{exception_type}}{{#exception_message}}: {{exception_message}}{{/exception_message}}{{/exception_type}}"
     fields:
       Path: "{{path}}"
@@ -1660,6 +1953,77 @@ rules:
     fields:
       Program: "{{#ident}}{{ident}}{{/ident}}{{^ident}}{{unit}}{{/ident}}"
 """####,
+        "resources": ####"""
+pack: resources
+description: >
+  A host or a program out of something every program needs, whatever program says it and in
+  whichever words its C library, runtime or language uses: file descriptors (EMFILE/ENFILE:
+  glibc "Too many open files", "… in system", musl "No file descriptors available", Go and
+  Node "too many open files", Java's "(Too many open files)", the kernel's "VFS: file-max
+  limit N reached"), space (ENOSPC: "No space left on device", Go/Node "no space left on
+  device", MySQL "errno: 28", journald "Failed to write entry … No space left on device"),
+  and a port another process holds (EADDRINUSE: nginx "bind() to 0.0.0.0:80 failed (98:
+  Address already in use)", Python "[Errno 98]" and asyncio/uvicorn "error while attempting
+  to bind on address", gunicorn "Connection in use", Go "listen tcp :8080: bind: address
+  already in use", Node "listen EADDRINUSE", sshd "Bind to port 22 … failed", Java
+  BindException, Spring Boot, Redis, Docker "port is already allocated", musl "Address in
+  use", Windows' WSAEADDRINUSE). Descriptors and space fold per host and program; ports per
+  host and port (captured). nginx's own "accept4() failed (24: Too many open files)" is left
+  to the http pack (nginx_out_of_connections).
+
+rules:
+  - id: too_many_open_files
+    severity: error
+    # accept4: too many open files; retrying in 1s (Go net/http), OSError: [Errno 24] Too many
+    # open files, java.net.SocketException: Too many open files, nginx "(23: Too many open
+    # files in system)" (ENFILE), musl "(24: No file descriptors available)", Node "EMFILE:
+    # too many open files, open '/x'", systemd "Failed to allocate … Too many open files".
+    regex: '(?i)^(?!.*?\d+#\d+: (?:\*\d+ )?\w+\(\) (?:"[^"]*" )?failed \(24: Too many open files\)).*?(?<error>too many open files(?<system> in system)?|no file descriptors available|\bE(?:M|N)FILE\b)'
+    group_by: [host, ident]
+    title: "{{#system}}The system{{/system}}{{^system}}{{#ident}}{{ident}}{{/ident}}{{^ident}}{{#container}}{{container}}{{/container}}{{^container}}A program{{/container}}{{/ident}}{{/system}} is out of file descriptors{{#host}} on {{host}}{{/host}}"
+    body: "{{message}}"
+    fields:
+      Program: "{{ident}}{{^ident}}{{container}}{{/ident}}"
+      Hint: "{{#system}}raise fs.file-max{{/system}}{{^system}}raise the limit (LimitNOFILE=, ulimit -n) or look for a descriptor leak{{/system}}"
+
+  - id: file_max_reached
+    severity: critical
+    # The kernel: "VFS: file-max limit 52427 reached" (every process on the host fails).
+    where: {ident: kernel}
+    regex: 'VFS: file-max limit (?<limit>\d+) reached'
+    group_by: [host]
+    title: "The kernel ran out of file handles{{#host}} on {{host}}{{/host}}"
+    body: "the system-wide limit fs.file-max ({{limit}}) is reached: every program's open() and accept() fail"
+
+  - id: no_space_left
+    severity: error
+    # ENOSPC in every program's words: "No space left on device" (glibc strerror, Python
+    # "[Errno 28]", PostgreSQL "could not extend file … No space left on device", nginx
+    # "(28: No space left on device)", journald "Failed to write entry …"), Go/Docker
+    # "write /var/lib/docker/tmp/x: no space left on device", Node "ENOSPC: no space left
+    # on device, write", MySQL "(errno: 28 - No space left on device)" / "(Errcode: 28 …)".
+    # The path written to is captured: the last absolute path before the error text, else
+    # the first one after it (Python's "[Errno 28] No space left on device: '/tmp/x'").
+    regex: '(?i)(?J)^(?:(?=.*[\s"''(=](?<path>/[\w.@+-][\w.@+/-]*)[^/]*?(?:no space left on device|\bENOSPC\b|\(err(?:no|code): 28\b))|(?=.*?(?:no space left on device|\bENOSPC\b)\S*[\s"''(=]+(?<path>/[\w.@+-][\w.@+/-]*)))?.*?(?<error>no space left on device|\bENOSPC\b|\(err(?:no|code): 28\b)'
+    group_by: [host, ident]
+    title: "{{#ident}}{{ident}}{{/ident}}{{^ident}}{{#container}}{{container}}{{/container}}{{^container}}A program{{/container}}{{/ident}} cannot write: no space left{{#host}} on {{host}}{{/host}}"
+    body: "{{message}}"
+    fields:
+      Path: "{{path}}"
+      Program: "{{ident}}{{^ident}}{{container}}{{/ident}}"
+      Hint: "the filesystem is full, or out of inodes (df -h, df -i); semaphores and inotify watches report the same error"
+
+  - id: port_in_use
+    severity: error
+    # The specific forms first (they carry the port), then the bare errno text.
+    regex: '(?J)^(?:.*?(?:bind\(\) to (?<address>\S+?)(?::(?<port>\d+))? failed \((?:98|48|10048): Address (?:already )?in use\)|(?:Connection in use: |Can''t connect to )\(''(?<address>[^'']*)'', (?<port>\d+)\)|error while attempting to bind on address \(''(?<address>[^'']*)'', (?<port>\d+)(?:, \d+, \d+)?\): (?:address already in use|only one usage of each socket address)|listen (?:tcp|udp)[46]? (?<address>\S*?):(?<port>\d+): bind: (?:address already in use|Only one usage of each socket address)|listen EADDRINUSE(?:: address already in use)?(?: (?<address>\S*?):(?<port>\d+)\b)?|Bind to port (?<port>\d+) on (?<address>\S+) failed: Address (?:already )?in use|Bind for (?<address>\S+?):(?<port>\d+) failed: port is already allocated|[Pp]ort (?<port>\d+) (?:was|is) already in use|Couldn''t listen on (?<address>\S+?):(?<port>\d+): \[Errno 98\]|listening socket (?<address>\S*?):(?<port>\d+): bind: Address already in use|make_sock: could not bind to address (?<address>\S+?):(?<port>\d+))|.*?(?:\[Errno (?:98|48)\] Address already in use|BindException: Address already in use|(?<!: '')\bEADDRINUSE\b|Address already in use|(?:\(98: |: |\] )Address in use\b))'
+    group_by: [host, port]
+    title: "{{#port}}Port {{port}}{{/port}}{{^port}}A port{{/port}} already in use{{#host}} on {{host}}{{/host}}"
+    body: "{{#ident}}{{ident}} {{/ident}}cannot listen{{#address}} on {{address}}{{#port}}:{{port}}{{/port}}{{/address}}{{^address}}{{#port}} on port {{port}}{{/port}}{{/address}}: another process holds the port (a second instance, or the old one still running)"
+    fields:
+      Program: "{{ident}}{{^ident}}{{container}}{{/ident}}"
+      Log: "{{message}}"
+"""####,
         "sshd": ####"""
 pack: sshd
 description: >
@@ -1699,12 +2063,14 @@ rules:
     group: auth_failure
     description: >
       "Failed password for root from 1.2.3.4 port 22 ssh2", also publickey (": RSA SHA256:…"),
-      none, hostbased, keyboard-interactive/pam, "invalid user"/"illegal user", Solaris
+      none for invalid users, hostbased, keyboard-interactive/pam, "invalid user"/"illegal user", Solaris
       "[ID 800047 auth.info]" prefix, and rsyslog's "message repeated N times: [ … ]".
     # A user name without spaces ends at the first " from " (valid accounts never hold
     # spaces); a name with spaces (an invalid user) is taken lazily, and then whatever follows
     # "ssh2: " must not hold another " from ", so neither side can plant a fake address.
-    regex: '(?J)^(?:\[ID \d+ [\w.]+\] )?Failed (?<method>[\w/@.-]+) for (?:(?<invalid>invalid|illegal) user )?(?:(?<user>\S+) from (?:::ffff:)?(?<ip>[\w.:%-]+)(?: port (?<port>\d+))?(?: on \S+(?: port \d+)?)?(?: ssh\d?)?(?:\s*$|: )|(?<user>.*?) from (?:::ffff:)?(?<ip>[\w.:%-]+)(?: port (?<port>\d+))?(?: on \S+(?: port \d+)?)?(?: ssh\d?)?(?:\s*$|: (?!.* from )))'
+    # "Failed none for alice from …" of a valid user is sshd probing the "none" method before
+    # every key login (logged at LogLevel VERBOSE): not a failure.
+    regex: '(?J)^(?:\[ID \d+ [\w.]+\] )?Failed (?!none for (?!invalid user |illegal user ))(?<method>[\w/@.-]+) for (?:(?<invalid>invalid|illegal) user )?(?:(?<user>\S+) from (?:::ffff:)?(?<ip>[\w.:%-]+)(?: port (?<port>\d+))?(?: on \S+(?: port \d+)?)?(?: ssh\d?)?(?:\s*$|: )|(?<user>.*?) from (?:::ffff:)?(?<ip>[\w.:%-]+)(?: port (?<port>\d+))?(?: on \S+(?: port \d+)?)?(?: ssh\d?)?(?:\s*$|: (?!.* from )))'
     group_by: [ip]
     title: "SSH login failures from {{ip}}"
     body: "failed {{method}} for {{#invalid}}invalid user {{/invalid}}{{user}} from {{ip}}"
@@ -1731,11 +2097,15 @@ rules:
     description: >
       "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4  user=root"
       (any pam_* module: pam_sss, pam_ldap…), "PAM 2 more authentication failures; … rhost=…",
-      and the old Red Hat form logged with ident `sshd(pam_unix)`:
-      "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=…". Lines
+      the old Red Hat form logged with ident `sshd(pam_unix)`:
+      "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=…", and the
+      pre-2005 "(pam_unix) authentication failure; …" / "pam_unix: authentication failure; …"
+      under the ident sshd. The address is the first rhost= that is followed by user= or
+      the end of the line: a client-chosen ruser (or user) holding " rhost=…" cannot plant
+      one. Lines
       without the `(sshd:auth)` tag must show sshd's PAM tty (`tty=ssh` / `tty=NODEVssh`), so
       the same PAM message from login, su, vsftpd… never matches.
-    regex: '(?J)^(?:pam_\w+\(sshd(?:-session)?:auth\):\s+(?:(?<more>\d+) more )?authentication failures?;|(?=.*?\stty=(?:NODEV)?ssh\s)(?:PAM )?(?:(?<more>\d+) more )?authentication failures?;).*?\srhost=(?:::ffff:)?(?<ip>[^\s=]+)(?:\s+user=(?<user>\S+))?'
+    regex: '(?J)^(?:pam_\w+\(sshd(?:-session)?:auth\):\s+(?:(?<more>\d+) more )?authentication failures?;|(?=.*?\stty=(?:NODEV)?ssh\s)(?:\(pam_unix\) |pam_unix: |PAM )?(?:(?<more>\d+) more )?authentication failures?;).*?\srhost=(?:::ffff:)?(?<ip>[^\s=]+)(?=\s+user=|\s*$|\s+\[preauth\])(?:\s+user=(?<user>\S+))?'
     group_by: [ip]
     title: "SSH login failures from {{ip}}"
     body: "PAM authentication failure{{#more}} ({{more}} more){{/more}}{{#user}} for {{user}}{{/user}} from {{ip}}"
@@ -2285,6 +2655,195 @@ rules:
     body: "killed {{cgroup}} due to {{reason}}"
     fields:
       Cgroup: "{{cgroup}}"
+"""####,
+        "wsgi": ####"""
+pack: wsgi
+description: >
+  Python web server workers that die: gunicorn (0.x to 23.x and main), uvicorn's process
+  supervisor and uWSGI. A worker that times out (WORKER TIMEOUT), is killed (SIGKILL, "Perhaps
+  out of memory?", SIGABRT after a timeout, 20.1's "terminated due to signal N", "was sent
+  code 134"), exits with a non-zero code, or dies in uWSGI ("DAMN ! worker N … died, killed by
+  signal 9", HARAKIRI, "got Segmentation Fault") is one error per host and program (group
+  `worker_lost`), so a timeout, the SIGKILL that follows and gunicorn 21's doubled "exited
+  with code 1" lines are one message with a count. A server that cannot start its workers
+  (gunicorn's "Reason: Worker failed to boot." / "App failed to load.", the traceback of
+  "Exception in worker process", uWSGI's "no app loaded" and "failed loading app", a
+  respawn loop, uvicorn's "died before startup completed") is critical (group
+  `boot_failed`). Rules key on the text, never on the level: gunicorn logged the boot
+  failure at INFO before 22.x. Never matched: graceful stops and reloads (SIGTERM, SIGINT,
+  SIGQUIT, SIGHUP, "Worker exiting", "Shutting down: Master" without a reason, exit code
+  0), "Booting worker", uWSGI's "Respawned" and HARAKIRI status lines, and "Error handling
+  request (no URI read)" (the aborted connection of a worker that already timed out).
+
+rules:
+  # ------------------------------------------------------------------ worker deaths ------
+  - id: worker_timeout
+    severity: error
+    group: worker_lost
+    # gunicorn: "[2024-01-09 13:24:39 +0000] [1637] [CRITICAL] WORKER TIMEOUT (pid:7214)"
+    # (0.x: "2010-07-28 23:01:19 [5869] [CRITICAL] WORKER TIMEOUT (pid:5870)"). The master
+    # then sends SIGABRT, and SIGKILL a round later.
+    regex: '(?:^|[\s\]:])WORKER TIMEOUT \(pid:(?<worker_pid>\d+)\)'
+    group_by: [host, ident]
+    title: "gunicorn workers dying{{#host}} on {{host}}{{/host}}"
+    body: "worker {{worker_pid}} timed out (no request finished within --timeout) and was killed"
+    fields:
+      Worker: "{{worker_pid}}"
+      Program: "{{ident}}"
+
+  - id: worker_killed
+    severity: error
+    group: worker_lost
+    # 21.x and later: "Worker (pid:17) was sent SIGKILL! Perhaps out of memory?" (the OOM
+    # killer, or the second round after a timeout), "was sent SIGABRT!", "was sent SIGSEGV!",
+    # unnamed signals "was sent code 134!" (21.x) / "was sent signal 64!" (main).
+    # SIGTERM/SIGINT/SIGQUIT/SIGHUP are gunicorn's own stop and reload: never matched.
+    regex: 'Worker \(pid:(?<worker_pid>\d+)\) was sent (?!SIG(?:TERM|INT|QUIT|HUP|WINCH|USR1|USR2|TTIN|TTOU)!)(?<signal>SIG[A-Z0-9]+|code \d+|signal \d+)!(?<oom> Perhaps out of memory\?)?'
+    group_by: [host, ident]
+    title: "gunicorn workers dying{{#host}} on {{host}}{{/host}}"
+    body: "worker {{worker_pid}} was killed by {{signal}}{{#oom}} (out of memory?){{/oom}}"
+    fields:
+      Worker: "{{worker_pid}}"
+      Program: "{{ident}}"
+
+  - id: worker_terminated
+    severity: error
+    group: worker_lost
+    # 20.1.x: "Worker with pid 7289 was terminated due to signal 6" (6 = the SIGABRT of a
+    # timeout, 9 = SIGKILL or the OOM killer). 15/2/3 are stops.
+    regex: 'Worker with pid (?<worker_pid>\d+) was terminated due to signal (?!(?:15|2|3|1)\b)(?<signal>\d+)'
+    group_by: [host, ident]
+    title: "gunicorn workers dying{{#host}} on {{host}}{{/host}}"
+    body: "worker {{worker_pid}} was terminated by signal {{signal}}"
+    fields:
+      Worker: "{{worker_pid}}"
+      Program: "{{ident}}"
+
+  - id: worker_exited
+    severity: error
+    group: worker_lost
+    # "Worker (pid:414077) exited with code 1" (21.x/22.x print it twice, with and without
+    # the final "."; the pair folds into one message). Code 3 is a boot failure, reported by
+    # boot_failed as well.
+    regex: 'Worker \(pid:(?<worker_pid>\d+)\) exited with code (?<code>[1-9]\d*)\.?\s*$'
+    group_by: [host, ident]
+    title: "gunicorn workers dying{{#host}} on {{host}}{{/host}}"
+    body: "worker {{worker_pid}} exited with code {{code}}"
+    fields:
+      Worker: "{{worker_pid}}"
+      Program: "{{ident}}"
+
+  - id: uwsgi_worker_died
+    severity: error
+    group: worker_lost
+    # "DAMN ! worker 1 (pid: 108) died, killed by signal 9 :( trying respawn ...",
+    # "DAMN ! worker 3 (pid: 23710) died :( trying respawn ...", "DAMN ! worker 2 (pid: 9)
+    # MISTERIOUSLY killed by signal 11 :( trying respawn ..." (a fork spells it MYSTERIOUSLY).
+    regex: '(?J)DAMN ! worker (?<worker>\d+) \(pid: (?<worker_pid>\d+)\) (?:died, killed by signal (?<signal>\d+)|died|M[IY]S+TERIOUSLY killed by signal(?: (?<signal>\d+))?) :\( trying respawn'
+    group_by: [host, ident]
+    title: "uWSGI workers dying{{#host}} on {{host}}{{/host}}"
+    body: "worker {{worker}} (pid {{worker_pid}}) died{{#signal}}, killed by signal {{signal}}{{/signal}}"
+    fields:
+      Worker: "{{worker_pid}}"
+      Program: "{{ident}}"
+
+  - id: uwsgi_harakiri
+    severity: error
+    group: worker_lost
+    # "*** HARAKIRI ON WORKER 9 (pid: 18949, try: 1) ***" (2.0.x), newer ", graceful: no";
+    # a request ran longer than harakiri seconds. The status lines after it never match.
+    regex: '\*\*\* HARAKIRI ON WORKER (?<worker>\d+) \(pid: (?<worker_pid>\d+), try: (?<try>\d+)(?:, graceful: (?:yes|no))?\) \*\*\*'
+    group_by: [host, ident]
+    title: "uWSGI workers dying{{#host}} on {{host}}{{/host}}"
+    body: "worker {{worker}} (pid {{worker_pid}}) killed by harakiri: a request ran past the limit"
+    fields:
+      Worker: "{{worker_pid}}"
+      Program: "{{ident}}"
+
+  - id: uwsgi_segfault
+    severity: error
+    group: worker_lost
+    # "!!! uWSGI process 23710 got Segmentation Fault !!!" (a backtrace follows).
+    regex: '!!! uWSGI process (?<worker_pid>\d+) got Segmentation Fault !!!'
+    group_by: [host, ident]
+    title: "uWSGI workers dying{{#host}} on {{host}}{{/host}}"
+    body: "process {{worker_pid}} crashed with a segmentation fault"
+    fields:
+      Worker: "{{worker_pid}}"
+      Program: "{{ident}}"
+
+  - id: uvicorn_child_died
+    severity: error
+    group: worker_lost
+    # uvicorn's multiprocess supervisor (--workers N): "Child process [8] died" (0.30+).
+    regex: '(?:^|\s)Child process \[(?<worker_pid>\d+)\] died\s*$'
+    group_by: [host, ident]
+    title: "uvicorn workers dying{{#host}} on {{host}}{{/host}}"
+    body: "worker process {{worker_pid}} died"
+    fields:
+      Worker: "{{worker_pid}}"
+      Program: "{{ident}}"
+
+  # ---------------------------------------------------------------- cannot start ---------
+  - id: boot_failed
+    severity: critical
+    group: boot_failed
+    # "Reason: Worker failed to boot." / "Reason: App failed to load." after "Shutting
+    # down: Master" (INFO before 22.x, ERROR since): gunicorn gave up, the site is down.
+    regex: '(?:^|\s)Reason: (?<reason>Worker failed to boot|App failed to load)\.'
+    group_by: [host, ident]
+    title: "gunicorn cannot start{{#host}} on {{host}}{{/host}}"
+    body: "{{reason}}: the master shut down"
+    fields:
+      Program: "{{ident}}"
+
+  - id: worker_boot_exception
+    severity: critical
+    group: boot_failed
+    # "[ERROR] Exception in worker process" and its traceback (an import error, a missing
+    # setting): the worker exits with code 3 and the master stops.
+    regex: '(?:^|[\s\]:])Exception in worker process\.?\s*$'
+    multiline: traceback
+    group_by: [host, ident]
+    title: "gunicorn cannot start{{#host}} on {{host}}{{/host}}"
+    body: "a worker failed to boot{{#exception_type}}: {{exception_type}}{{#exception_message}}: {{exception_message}}{{/exception_message}}{{/exception_type}}"
+    fields:
+      Where: "{{last_frame}}"
+      Program: "{{ident}}"
+
+  - id: uvicorn_startup_failed
+    severity: critical
+    group: boot_failed
+    # "Child process [42] died before startup completed, shutting down." (uvicorn ≥ 0.36)
+    regex: 'Child process \[(?<worker_pid>\d+)\] died before startup completed'
+    group_by: [host, ident]
+    title: "uvicorn cannot start{{#host}} on {{host}}{{/host}}"
+    body: "worker process {{worker_pid}} died before the application started; uvicorn shut down"
+    fields:
+      Program: "{{ident}}"
+
+  - id: uwsgi_no_app
+    severity: critical
+    group: boot_failed
+    # "*** no app loaded. going in full dynamic mode ***" (every request gets 500 "no python
+    # application found"), "OOPS ! failed loading app in worker 1 (pid 123) :( trying again...".
+    regex: '(?<what>\*\*\* no app loaded\. going in full dynamic mode \*\*\*|OOPS ! failed loading app in worker (?<worker>\d+) \(pid (?<worker_pid>\d+)\))'
+    group_by: [host, ident]
+    title: "uWSGI cannot load the application{{#host}} on {{host}}{{/host}}"
+    body: "{{#worker}}worker {{worker}} failed to load the app{{/worker}}{{^worker}}no app loaded: every request answers 500{{/worker}}"
+    fields:
+      Program: "{{ident}}"
+
+  - id: uwsgi_respawn_loop
+    severity: critical
+    group: boot_failed
+    # "worker respawning too fast !!! i have to sleep a bit (2 seconds)..."
+    regex: 'worker respawning too fast !!! i have to sleep a bit \((?<seconds>\d+) seconds?\)'
+    group_by: [host, ident]
+    title: "uWSGI workers crash-looping{{#host}} on {{host}}{{/host}}"
+    body: "workers die as soon as they start; uWSGI waits {{seconds}}s between respawns"
+    fields:
+      Program: "{{ident}}"
 """####,
     ]
 }

@@ -117,7 +117,6 @@ func parseText(_ line: String, zone: ZonePolicy = .utc,
         let cases: [(String, String?)] = [
             ("[2026-11-23 10:15:00,204: ERROR/ForkPoolWorker-2] Task x[1] raised unexpected: E()", "2026-11-23T10:15:00.204Z"),
             ("2015-10-18 18:01:47,978 INFO [main] org.apache.hadoop.mapreduce.v2.app.MRAppMaster: Created", "2015-10-18T18:01:47.978Z"),
-            ("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties", "2005-12-04T04:47:44.000Z"),
             ("127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET /apache_pb.gif HTTP/1.0\" 200 2326", "2000-10-10T20:55:36.000Z"),
             ("17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers", "2017-06-09T20:10:40.000Z"),
             ("Note: nothing here looks like a host", nil),

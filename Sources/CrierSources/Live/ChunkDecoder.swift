@@ -46,6 +46,9 @@ public final class ChunkDecoder {
                 // `body` does not throw, and the decoder throws nothing of its own.
                 try? parsers.decoder.decode(line(span), number: parsers.lineNumber, truncated: span.truncated) { body(&$0) }
             }
+            // A chunk is committed with its checkpoint: a piece of a container line that
+            // is still waiting for its rest goes out now rather than be lost on a restart.
+            try? parsers.decoder.flushPartials { body(&$0) }
         }
     }
 

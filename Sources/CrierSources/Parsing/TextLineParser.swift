@@ -1,43 +1,18 @@
 public import CrierCore
 
-/// Finds the year of timestamps that have none (RFC 3164): the reference year, or the one
-/// before when that would put the line in the future, moving on at each Dec → Jan wrap.
-public struct YearInference: Sendable {
-    /// "Now" for inference: the wall clock live; pinned for tests and `--year`.
-    public let reference: Timestamp
-    private var year: Int?
-    private var lastMonth = 0
-
-    public init(reference: Timestamp) { self.reference = reference }
-
-    /// Pins every first line to `year` (`crier replay --year`).
-    public init(year: Int) {
-        reference = Timestamp(year: year, month: 12, day: 31, hour: 23, minute: 59, second: 59)
-    }
-
-    mutating func year(month: Int, day: Int) -> Int {
-        if let y = year {
-            if month + 6 < lastMonth { year = y + 1 }  // Dec → Jan: a new year began
-            lastMonth = month
-            return year!
-        }
-        let ref = reference.civil
-        var y = ref.year
-        let candidate = Timestamp(year: y, month: month, day: min(day, CivilDate.daysInMonth(year: y, month: month)))
-        if candidate > reference + .seconds(86_400) { y -= 1 }  // a syslog line is never from the future
-        year = y
-        lastMonth = month
-        return y
-    }
-}
-
-/// Parses one plain text line into a `RecordView`: RFC 3164 and RFC 5424 syslog, the
-/// ISO-8601 prefix of rsyslog's high-precision format, the timestamp-less
-/// `host ident[pid]: message` of journal exports, and bare application lines (whose
-/// timestamp is looked for at the start: ISO, `[…]`, Apache, access log, Spark).
+/// Parses one plain text line into a `RecordView`: RFC 3164 and RFC 5424 syslog (month
+/// names of other locales too, as `journalctl` writes them), the ISO-8601 prefix of
+/// rsyslog's high-precision format, the timestamp-less `host ident[pid]: message` of
+/// journal exports, the kernel ring buffer (`dmesg`, `-T`, `-r`), container prefixes
+/// (docker compose, `kubectl logs --prefix`, `docker logs -t`, Kubernetes CRI) around any
+/// of these, and bare application lines (whose timestamp is looked for at the start: ISO,
+/// `[…]`, Apache, access log, Spark). Prefixes that programs write themselves are taken
+/// off by `refine` (TextLineParser+Prefixes).
 public struct TextLineParser {
     public var zone: LocalTimeConverter
     public var years: YearInference
+    /// Fields of the current line (a container's name, logfmt keys, a level…).
+    let fields = TextFieldBuffer()
     /// The first 16 bytes of the last ISO-8601 prefix and its minute, as civil seconds.
     private var minuteKey: (UInt64, UInt64) = (0, 0)
     private var minuteCivilSeconds: Int64 = 0
@@ -48,6 +23,18 @@ public struct TextLineParser {
     }
 
     public mutating func parse(_ line: UnsafeRawBufferPointer, lineNumber: Int) -> RecordView {
+        fields.reset(reserving: line.count)
+        // Colour codes (docker compose and uvicorn on a terminal) would split every prefix.
+        let line = line.firstOffset(of: 0x1B) == nil ? line : fields.withoutColour(line)
+        var (view, frame) = self.frame(line, lineNumber: lineNumber, depth: 0)
+        refine(&view, frame: frame)
+        view.fields = fields.buffer
+        return view
+    }
+
+    /// The frame around the program's text: syslog, journal, container and kernel
+    /// prefixes, or none. `depth` counts the container prefixes already taken off.
+    mutating func frame(_ line: UnsafeRawBufferPointer, lineNumber: Int, depth: Int) -> (RecordView, Frame) {
         var view = RecordView(line: lineNumber, format: .text, timestamp: nil, message: line)
         let scan = TimestampScanner(bytes: line)
         var i = 0
@@ -57,9 +44,13 @@ public struct TextLineParser {
             if j > 1 && scan.at(j) == 0x3E {
                 i = j + 1
                 if scan.at(i) == 0x31 && scan.at(i + 1) == 0x20, parseRFC5424(line, from: i + 2, into: &view) {
-                    return view
+                    return (view, .framed)
                 }
+                if kernelRing(line, at: i, into: &view) { return (view, .framed) }  // dmesg -r
             }
+        }
+        if i == 0 && depth < 2, let inner = orchestratorPrefix(line, lineNumber: lineNumber, depth: depth) {
+            return inner
         }
         if let t = scan.rfc3164(i) {
             let year = years.year(month: t.month, day: t.day)
@@ -72,33 +63,48 @@ public struct TextLineParser {
                 let hostEnd = tokenEnd(line, from: j + 1)
                 if hostEnd > j + 1 {
                     // No host at all (`Feb 11 15:23:17 dropbear[1252]: …`, local syslogd -n).
-                    if line[hostEnd - 1] == 0x3A, parseIdent(line, from: j + 1, into: &view, strict: true) { return view }
+                    if line[hostEnd - 1] == 0x3A, parseIdent(line, from: j + 1, into: &view, strict: true) {
+                        return (view, .framed)
+                    }
                     view.host = slice(line, j + 1, hostEnd)
                     if !parseIdent(line, from: skipFacility(line, hostEnd + 1), into: &view) {
                         view.message = slice(line, min(hostEnd + 1, line.count), line.count)
                     }
-                    return view
+                    return (view, .framed)
                 }
             }
             view.message = slice(line, min(j + 1, line.count), line.count)
-            return view
+            return (view, .framed)
         }
-        // OpenWrt `logread`: `Mon Nov 23 10:00:00 2026 authpriv.warn dropbear[1234]: …` (no host).
+        if i == 0 && scan.at(0) == 0x5B {
+            if kernelRing(line, at: 0, into: &view) { return (view, .framed) }
+            // `dmesg -T` (any locale) or an Apache error log: `[ctime] [module:level] …`.
+            if let (civil, end) = scan.anyCtime(1), scan.at(end) == 0x5D, scan.at(end + 1) == 0x20 {
+                view.timestamp = instant(civil)
+                view.message = slice(line, end + 2, line.count)
+                if Self.startsWithApacheLevel(view.message) { return (view, .apache) }
+                view.ident = TextFieldBuffer.bytes(of: Self.kernelIdent)
+                return (view, .framed)
+            }
+        }
         if i == 0, let (civil, end) = scan.ctime(0), scan.at(end) == 0x20 {
+            // OpenWrt `logread`: `Mon Nov 23 10:00:00 2026 authpriv.warn dropbear[1234]: …` (no host).
             let identStart = skipFacility(line, end + 1)
             if parseIdent(line, from: identStart, into: &view, strict: true) {
                 view.timestamp = instant(civil)
-                return view
+                return (view, .framed)
+            }
+            // uWSGI's `Wed Jul 27 07:25:07 2016 - *** HARAKIRI ON WORKER 9 …`.
+            if scan.at(end + 1) == 0x2D && scan.at(end + 2) == 0x20 {
+                view.timestamp = instant(civil)
+                view.message = slice(line, end + 3, line.count)
+                return (view, .framed)
             }
         }
         if let (stamp, end, hasT) = isoPrefix(line, scan, at: i), hasT, scan.at(end) == 0x20 {
-            // Kubernetes CRI container logs: `<RFC3339Nano> stdout|stderr F|P <message>`.
-            let rest = UnsafeRawBufferPointer(rebasing: line[(end + 1)...])
-            if rest.count >= 9, rest.hasPrefix("stdout ") || rest.hasPrefix("stderr "),
-               rest[7] == UInt8(ascii: "F") || rest[7] == UInt8(ascii: "P"), rest[8] == 0x20 {
-                view.timestamp = stamp
-                view.message = slice(line, end + 10, line.count)
-                return view
+            if i == 0 && depth < 2, let inner = timestampedContainerLine(line, stamp: stamp, end: end,
+                                                                         lineNumber: lineNumber, depth: depth) {
+                return inner
             }
             let hostEnd = tokenEnd(line, from: end + 1)
             if hostEnd > end + 1 && isHostname(line, end + 1, hostEnd) {
@@ -106,28 +112,60 @@ public struct TextLineParser {
                 view.host = slice(line, end + 1, hostEnd)
                 if parseIdent(line, from: hostEnd + 1, into: &view) {
                     view.timestamp = stamp
-                    return view
+                    return (view, .framed)
                 }
                 view.host = UnsafeRawBufferPointer(start: nil, count: 0)
             }
+            // Heroku's router: `2024-12-08T16:32:47.618296+00:00 app[web.1]: …` (no host).
+            if parseIdent(line, from: end + 1, into: &view, strict: true), !view.pid.isEmpty {
+                view.timestamp = stamp
+                return (view, .framed)
+            }
+            view = RecordView(line: lineNumber, format: .text, timestamp: nil, message: line)
         }
         if i == 0 {
-            // `host ident[pid]: message` without a timestamp.
+            // `host ident[pid]: message` without a timestamp (`ERROR app.db: …` is a level and
+            // a logger).
             let hostEnd = tokenEnd(line, from: 0)
-            if hostEnd > 0 && hostEnd < line.count && isHostname(line, 0, hostEnd) {
+            if hostEnd > 0 && hostEnd < line.count && isHostname(line, 0, hostEnd),
+               Self.pythonLevelName(line, at: 0)?.0 != hostEnd {
                 view.host = slice(line, 0, hostEnd)
-                if parseIdent(line, from: hostEnd + 1, into: &view, strict: true) { return view }
-                view.host = UnsafeRawBufferPointer(start: nil, count: 0)
+                // `fatal error: …` (Go, compilers) is no host `fatal` and program `error`.
+                if parseIdent(line, from: hostEnd + 1, into: &view, strict: true),
+                   !view.pid.isEmpty || !Self.isSeverityWord(view.ident) {
+                    return (view, .framed)
+                }
+                view = RecordView(line: lineNumber, format: .text, timestamp: nil, message: line)
             }
         }
         // A bare application line: the whole line is the message.
         if let civil = scan.loose() { view.timestamp = instant(civil) }
-        return view
+        return (view, .bare)
+    }
+
+    static func isSeverityWord(_ w: UnsafeRawBufferPointer) -> Bool {
+        guard w.count >= 4 && w.count <= 8 else { return false }
+        var lower: UInt64 = 0
+        for (k, c) in w.enumerated() { lower |= UInt64(c | 0x20) << (8 * UInt64(k)) }
+        return severityWords.contains(lower)
+    }
+
+    /// error, warning, warn, info, debug, notice, fatal, critical, packed like MonthNames.
+    private static let severityWords: Set<UInt64> = Set(["error", "warning", "warn", "info", "debug", "notice", "fatal",
+                                                         "critical"].map { name in
+        name.utf8.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    })
+
+    static func startsWithApacheLevel(_ m: UnsafeRawBufferPointer) -> Bool {
+        guard m.count > 3, m[0] == 0x5B, let close = m.firstOffset(of: 0x5D), close < 40 else { return false }
+        var from = 1
+        for k in 1..<close where m[k] == 0x3A { from = k + 1 }
+        return isApacheLevel(m, from, close)
     }
 
     /// An ISO-8601 prefix, with the minute remembered: consecutive lines nearly always share
     /// `YYYY-MM-DDTHH:MM`, so only the seconds, fraction and zone are read again.
-    private mutating func isoPrefix(_ line: UnsafeRawBufferPointer, _ scan: TimestampScanner, at i: Int)
+    mutating func isoPrefix(_ line: UnsafeRawBufferPointer, _ scan: TimestampScanner, at i: Int)
         -> (Timestamp, end: Int, hasT: Bool)?
     {
         let cacheable = i == 0 && line.count >= 19 && line[13] == 0x3A && line[16] == 0x3A
@@ -150,20 +188,20 @@ public struct TextLineParser {
         return (instant(civil), end, hasT)
     }
 
-    private mutating func instant(civilSeconds: Int64, microsecond: Int, zoneOffset: Int?) -> Timestamp {
+    mutating func instant(civilSeconds: Int64, microsecond: Int, zoneOffset: Int?) -> Timestamp {
         if let offset = zoneOffset {
             return Timestamp(seconds: civilSeconds - Int64(offset), microseconds: Int64(microsecond))
         }
         return zone.instant(civilSeconds: civilSeconds, microseconds: Int64(microsecond))
     }
 
-    private mutating func instant(_ t: CivilTime) -> Timestamp {
+    mutating func instant(_ t: CivilTime) -> Timestamp {
         instant(civilSeconds: t.civilSeconds, microsecond: t.microsecond, zoneOffset: t.zoneOffset)
     }
 
     /// `ident[pid]: ` or `ident: ` at `from`; sets ident, pid and message. `strict` (no
     /// timestamp before it) wants a plain ident, so that "Note: …" stays a bare message.
-    private func parseIdent(_ line: UnsafeRawBufferPointer, from: Int, into view: inout RecordView,
+    func parseIdent(_ line: UnsafeRawBufferPointer, from: Int, into view: inout RecordView,
                             strict: Bool = false) -> Bool {
         let n = line.count
         var k = from
@@ -263,7 +301,7 @@ public struct TextLineParser {
 
     /// BusyBox syslogd and OpenWrt put `facility.level` before the program:
     /// `host authpriv.warn dropbear[1234]: …`. Returns where the program starts.
-    private func skipFacility(_ line: UnsafeRawBufferPointer, _ from: Int) -> Int {
+    func skipFacility(_ line: UnsafeRawBufferPointer, _ from: Int) -> Int {
         let end = tokenEnd(line, from: from)
         guard end > from + 2, end < line.count else { return from }
         var dot = -1
@@ -279,13 +317,13 @@ public struct TextLineParser {
         return levels.contains(level) ? end + 1 : from
     }
 
-    private func tokenEnd(_ line: UnsafeRawBufferPointer, from: Int) -> Int {
+    func tokenEnd(_ line: UnsafeRawBufferPointer, from: Int) -> Int {
         var k = from
         while k < line.count && line[k] != 0x20 { k += 1 }
         return k
     }
 
-    private func isHostname(_ line: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Bool {
+    func isHostname(_ line: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Bool {
         guard to - from <= 253, isAlnum(line[from]) else { return false }
         for k in from..<to {
             let c = line[k]
@@ -298,7 +336,7 @@ public struct TextLineParser {
         (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A)
     }
 
-    @inline(__always) private func slice(_ line: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> UnsafeRawBufferPointer {
+    @inline(__always) func slice(_ line: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: line[from..<max(from, to)])
     }
 }

@@ -92,10 +92,20 @@ struct TimestampScanner {
         return (sign * h * 3600, i + 3)
     }
 
-    /// RFC 3164: `Dec 10 06:55:46` or `Jun  9 06:06:20` (no year).
+    /// RFC 3164: `Dec 10 06:55:46` or `Jun  9 06:06:20` (no year); `journalctl` under another
+    /// locale writes its own abbreviation (`déc. 07 10:11:12`, `мая 07 10:11:12`).
     func rfc3164(_ i: Int) -> (month: Int, day: Int, hour: Int, minute: Int, second: Int, end: Int)? {
-        guard let mon = month(i), at(i + 3) == 0x20 else { return nil }
-        var j = i + 4
+        var mon: Int
+        var j: Int
+        if let m = month(i), at(i + 3) == 0x20 {
+            mon = m
+            j = i + 4
+        } else if let (m, end) = localizedMonth(i) {
+            mon = m
+            j = end + 1
+        } else {
+            return nil
+        }
         var day: Int
         if at(j) == 0x20, let d = digits(j + 1, 1) {
             day = d
@@ -133,6 +143,37 @@ struct TimestampScanner {
         let day = digits(i + 8, 2) ?? (at(i + 8) == 0x20 ? digits(i + 9, 1) : nil)
         guard let day, at(i + 10) == 0x20, let (h, m, s) = clock(i + 11) else { return nil }
         let (micros, afterFraction) = fraction(i + 19)
+        guard at(afterFraction) == 0x20, let y = digits(afterFraction + 1, 4) else { return nil }
+        let t = CivilTime(year: y, month: mon, day: day, hour: h, minute: m, second: s, microsecond: micros)
+        return t.isPlausible ? (t, afterFraction + 5) : nil
+    }
+
+    /// A month token that is not English (`janv.`, `Mär`, `paź`, `июн`) at i, followed by
+    /// a space and a day: the month and where the token ends. The day is checked first, so
+    /// an ordinary word at the start of a line costs a few byte comparisons.
+    func localizedMonth(_ i: Int) -> (Int, end: Int)? {
+        let c = at(i)
+        guard c >= 0x41 else { return nil }
+        var e = i + 1
+        while e < bytes.count && e - i < 10 && at(e) != 0x20 { e += 1 }
+        guard at(e) == 0x20, e - i >= 3, isDigit(e + 1) || (at(e + 1) == 0x20 && isDigit(e + 2)) else { return nil }
+        guard let m = MonthNames.month(bytes, from: i, to: e) else { return nil }
+        return (m, e)
+    }
+
+    /// `dmesg -T` in any locale, after `[`: `Thu Dec  3 19:08:15 2026`, `jeu. déc.  3 …`,
+    /// `Do Dez  3 …`; Apache's and uWSGI's English ctime too.
+    func anyCtime(_ i: Int) -> (CivilTime, end: Int)? {
+        if let r = ctime(i) { return r }
+        var w = i
+        while w < bytes.count && w - i < 12 && at(w) != 0x20 { w += 1 }
+        guard w > i, at(w) == 0x20, let (mon, monthEnd) = localizedMonth(w + 1) else { return nil }
+        var d = monthEnd + 1
+        if at(d) == 0x20 { d += 1 }
+        guard let day = digits(d, 2) ?? digits(d, 1) else { return nil }
+        d += isDigit(d + 1) ? 2 : 1
+        guard at(d) == 0x20, let (h, m, s) = clock(d + 1) else { return nil }
+        let (micros, afterFraction) = fraction(d + 9)
         guard at(afterFraction) == 0x20, let y = digits(afterFraction + 1, 4) else { return nil }
         let t = CivilTime(year: y, month: mon, day: day, hour: h, minute: m, second: s, microsecond: micros)
         return t.isPlausible ? (t, afterFraction + 5) : nil

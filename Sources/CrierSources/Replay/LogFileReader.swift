@@ -116,6 +116,7 @@ public final class LogFileReader {
             if buffer.endOfInput { break }
             _ = try fill()
         }
+        try decoder.flushPartials(body)
     }
 
     /// Reads until some bytes arrive or the input ends.
