@@ -93,3 +93,38 @@ public struct LogRecord: Hashable, Sendable, Codable {
         fields.first { $0.name == name }?.value
     }
 }
+
+extension LogRecord {
+    /// The owned record of a borrowed view, for when it leaves the hot path. Bytes that are
+    /// not UTF-8 are replaced and the record flagged.
+    public init(_ view: RecordView, source: String, traceback: Traceback? = nil) {
+        var flags = view.flags
+        let (message, valid) = view.message.decodedString()
+        if !valid { flags.insert(.invalidUTF8) }
+        func part(_ bytes: UnsafeRawBufferPointer) -> String? {
+            bytes.isEmpty ? nil : bytes.lossyString
+        }
+        var fields: [RecordField] = []
+        fields.reserveCapacity(view.fields.count)
+        for entry in view.fields {
+            let (value, ok) = entry.value.decodedString()
+            if !ok { flags.insert(.invalidUTF8) }
+            fields.append(RecordField(entry.key.lossyString, value))
+        }
+        self.init(source: source, position: .replay(line: view.line), timestamp: view.timestamp, format: view.format,
+                  message: message, host: part(view.host), ident: part(view.ident), pid: part(view.pid), fields: fields,
+                  traceback: traceback, flags: flags)
+        repeats = view.repeats
+    }
+
+    /// A view of the message alone (no syslog parts, no fields), for a record built off the
+    /// hot path: a folded traceback matched or listed as a record of its own.
+    public func withMessageView<R>(_ body: (RecordView) throws -> R) rethrows -> R {
+        var message = self.message
+        return try message.withUTF8 { bytes in
+            var view = RecordView(line: line ?? 0, format: format, timestamp: timestamp, message: UnsafeRawBufferPointer(bytes))
+            view.flags = flags
+            return try body(view)
+        }
+    }
+}
