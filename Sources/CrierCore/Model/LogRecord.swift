@@ -1,11 +1,12 @@
-/// Where a record came from, precise enough to resume after it (DESIGN §1).
+/// Where a record came from: its 1-based line (or journal entry index) in what was read,
+/// a replayed input or a chunk a live source delivered.
+///
+/// Only the line: nothing reads a record's file offset or journal cursor. A live source
+/// resumes from its `SourceCheckpoint`, taken once per chunk, and building one per record
+/// would cost the hot path for no reader. An enum, so that its JSON (saved with held
+/// records and alert samples) keeps its shape, `{"replay":{"line":N}}`.
 public enum RecordPosition: Hashable, Sendable, Codable {
-    /// 1-based line (or journal entry index) in a replayed input.
     case replay(line: Int)
-    /// A tailed file: inode and the byte offset just past the record.
-    case file(inode: UInt64, offset: UInt64)
-    /// A journal cursor.
-    case journal(cursor: String)
 }
 
 /// How the record was written, which decides where `host`, `ident` and the rest come from.
@@ -85,8 +86,9 @@ public struct LogRecord: Hashable, Sendable, Codable {
 
     /// The 1-based input line for replayed records.
     public var line: Int? {
-        if case .replay(let line) = position { return line }
-        return nil
+        switch position {
+        case .replay(let line): line
+        }
     }
 
     public func field(_ name: String) -> String? {
