@@ -11,10 +11,9 @@ import CrierNotifiers
 /// log starts at its first record, not at today.
 public final class Pipeline {
     public let loaded: LoadedConfig
-    public let stage: MatchStage
+    /// Matching and traceback folding; its `stats` count the records.
+    public private(set) var stage: MatchStage
     public private(set) var stats = PipelineStats()
-    /// Counted from the stage's events, as they are applied.
-    public private(set) var matchStats: MatchStats
     /// What the stage decided about the record at hand; reused, emptied after each use.
     private var events: [MatchEvent] = []
     public private(set) var clock: Timestamp
@@ -42,7 +41,6 @@ public final class Pipeline {
                 zoneOffset: @escaping CalendarSchedule.ZoneOffset = ZoneOffsets.local) {
         self.loaded = loaded
         stage = MatchStage(rules: loaded.rules, source: source)
-        matchStats = MatchStats(ruleCount: loaded.rules.rules.count)
         aggregator = Aggregator(maxSamples: loaded.config.defaults.maxSamples)
         correlator = Correlator(rules: loaded.rules.rules, zoneOffset: zoneOffset)
         digests = DigestBook(configs: loaded.config.digests, zoneOffset: zoneOffset)
@@ -87,7 +85,7 @@ public final class Pipeline {
             view.timestamp = clock
         }
         stage.process(&view, now: clock, into: &events)
-        apply(view)
+        if !events.isEmpty { apply(view) }
         if stage.hasHeldRecords { refreshNextEvent() }
     }
 
@@ -189,12 +187,10 @@ public final class Pipeline {
 
     // MARK: Match events
 
-    /// Counts and applies what the stage decided. `view`: the record just processed, which
-    /// a `.missed` event refers to.
+    /// Applies what the stage decided. `view`: the record just processed, which a `.missed`
+    /// event refers to.
     private func apply(_ view: RecordView?) {
-        guard !events.isEmpty else { return }
         for event in events {
-            matchStats.count(event)
             switch event {
             case .matched(let record, let hits): matched(record, hits: hits)
             case .correlated(let record, let hits): correlated(record, hits: hits)
@@ -251,7 +247,7 @@ public final class Pipeline {
     /// group_interval) under a group of its own kind, so it is sent with its reason.
     private func correlationEvent(_ event: CorrelationEvent) {
         let c = CorrelationAlert.make(event, redactor: redactor)
-        if c.reason != .resolved { matchStats.countAlert(of: c.rule) }
+        if c.reason != .resolved { stage.countAlert(of: c.rule) }
         let silent = alertCutoff.map { c.time < $0 } ?? false
         aggregator.ingest(
             c.fingerprint, at: c.time, now: clock, silent: silent, facet: c.facet,

@@ -118,7 +118,7 @@ public final class ReplayRunner: PipelineOutput {
             pipeline.endOfInput()
         }
         pipeline.finish()
-        let summary = ReplaySummary(read: read, match: pipeline.matchStats, pipeline: pipeline.stats,
+        let summary = ReplaySummary(read: read, match: pipeline.stage.stats, pipeline: pipeline.stats,
                                     rules: loaded.rules, elapsed: MonotonicClock.now() - started,
                                     inputErrors: errors, peakRSSBytes: ResourceUsage.peakRSSBytes())
         switch options.output {

@@ -68,7 +68,7 @@ struct LiteralCandidateScan {
     }
 
     @inline(__always)
-    func scan(_ message: UnsafeRawBufferPointer, slotsBelow end: Int, into candidates: inout CandidateSet) {
+    func scan(_ message: UnsafeRawBufferPointer, slotsBelow end: Int, into candidates: CandidateSet) {
         guard !entries.isEmpty else { return }
         let present = ByteSet(message)
         entries.withUnsafeBufferPointer { entries in

@@ -83,7 +83,8 @@ public final class RuleMatcher {
     /// Slots below this index are rule matchers, the rest correlation matchers.
     private let ruleSlotCount: Int
     private let scan: LiteralCandidateScan
-    private var candidates: CandidateSet
+    /// Plain memory with non-mutating methods: a `let`, so no exclusivity check per use.
+    private let candidates: CandidateSet
 
     public init(rules: RuleSet, scratch: RegexScratch = RegexScratch()) {
         self.rules = rules
@@ -111,7 +112,7 @@ public final class RuleMatcher {
         hits.removeAll()
         let end = scope == .rulesAndCorrelation ? slots.count : ruleSlotCount
         candidates.reset()
-        scan.scan(view.message, slotsBelow: end, into: &candidates)
+        scan.scan(view.message, slotsBelow: end, into: candidates)
         slots.withUnsafeBufferPointer { buffer in
             for w in 0..<candidates.wordCount {
                 var word = candidates.word(w)

@@ -82,7 +82,7 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
                 if let checkpoint = chunk.checkpoint { pending.checkpoints[chunk.source] = checkpoint }
                 pending.acknowledgements += 1
             }
-            metrics?.report(pipeline.matchStats, malformed: decoder.malformed, pipeline: pipeline.stats)
+            metrics?.report(pipeline.stage.stats, malformed: decoder.malformed, pipeline: pipeline.stats)
             commitPending(now: now)
             pingWatchdog(now)
             arm()
