@@ -1,48 +1,5 @@
 public import CrierCore
-public import CrierNotifiers
-
-/// One message for one notifier: the batch, and the exact payload that would be sent.
-public struct OutgoingMessage: Sendable {
-    public var batch: AlertBatch
-    public var notifier: String
-    public var kind: NotifierConfig.Kind
-    public var payload: RenderedPayload
-}
-
-/// Where the pipeline's results go: the replay report, the outbox (live), a test.
-public protocol PipelineOutput: AnyObject {
-    /// Delivery lines for a digest covering `since` until now (nil: not measured).
-    func deliveryHealth(since: Timestamp) -> [String]?
-    /// Every rule hit, when `wantsMatches` (`--matches`).
-    func match(_ record: LogRecord, hit: RuleHit)
-    /// A record no rule fired on, when `wantsMissed` (`--print-missed`); borrowed view.
-    func missed(_ view: RecordView)
-    /// A message decided for a notifier.
-    func message(_ message: OutgoingMessage)
-    var wantsMatches: Bool { get }
-    var wantsMissed: Bool { get }
-}
-
-extension PipelineOutput {
-    public func deliveryHealth(since: Timestamp) -> [String]? { nil }
-    public func match(_ record: LogRecord, hit: RuleHit) {}
-    public func missed(_ view: RecordView) {}
-    public var wantsMatches: Bool { false }
-    public var wantsMissed: Bool { false }
-}
-
-/// Counters of what the pipeline decided.
-public struct PipelineStats: Sendable {
-    /// Messages per reason, over all notifiers.
-    public var messagesByReason: [BatchReason: Int] = [:]
-    public var messagesByNotifier: [String: Int] = [:]
-    public var batches = 0
-    /// Batches that no route sent anywhere (counted, never silently lost).
-    public var unroutedBatches = 0
-    /// Batches made only of records older than `max_age`: state moved on, nothing sent.
-    public var silencedBatches = 0
-    public var messages: Int { messagesByNotifier.values.reduce(0, +) }
-}
+import CrierNotifiers
 
 /// The shared path from records to messages: match (with traceback folding), aggregate,
 /// route, render. Replay and live mode both drive this class; they differ only in the clock
@@ -52,10 +9,13 @@ public struct PipelineStats: Sendable {
 /// without a timestamp take the clock's current value. Until the first timestamped
 /// record, the clock reads `startTime` without being bound by it: a replay of last year's
 /// log starts at its first record, not at today.
-public final class Pipeline: MatchSink {
+public final class Pipeline {
     public let loaded: LoadedConfig
-    public let stage: MatchStage
+    /// Matching and traceback folding; its `stats` count the records.
+    public private(set) var stage: MatchStage
     public private(set) var stats = PipelineStats()
+    /// What the stage decided about the record at hand; reused, emptied after each use.
+    private var events: [MatchEvent] = []
     public private(set) var clock: Timestamp
     /// False until a record with a timestamp has set the clock.
     private var clockSet = false
@@ -124,7 +84,8 @@ public final class Pipeline: MatchSink {
         } else {
             view.timestamp = clock
         }
-        stage.process(&view, now: clock, sink: self)
+        stage.process(&view, now: clock, into: &events)
+        if !events.isEmpty { apply(view) }
         if stage.hasHeldRecords { refreshNextEvent() }
     }
 
@@ -151,7 +112,10 @@ public final class Pipeline: MatchSink {
             let next = [hold, aggregator.nextDeadline, correlation, digest].compactMap { $0 }.min() ?? .distantFuture
             guard next <= target else { break }
             if next > clock { clock = next }
-            if let hold, hold <= next { stage.expireHeld(now: clock, sink: self) }
+            if let hold, hold <= next {
+                stage.expireHeld(now: clock, into: &events)
+                apply(nil)
+            }
             if let correlation, correlation <= next { correlator.advance(to: clock) { correlationEvent($0) } }
             aggregator.advance(to: clock) { deliver($0) }
             // After the groups: a digest counts what was decided up to its moment.
@@ -163,14 +127,16 @@ public final class Pipeline: MatchSink {
 
     /// End of an input: releases records still waiting for a traceback.
     public func endOfInput() {
-        stage.flush(sink: self)
+        stage.flush(into: &events)
+        apply(nil)
         refreshNextEvent()
     }
 
     /// End of replay: everything held is released and every group with unsent occurrences
     /// is sent at its own deadline. Nothing is silently dropped.
     public func finish() {
-        stage.flush(sink: self)
+        stage.flush(into: &events)
+        apply(nil)
         aggregator.flushPending { deliver($0) }
         refreshNextEvent()
     }
@@ -219,13 +185,24 @@ public final class Pipeline: MatchSink {
         nextEvent = nextDeadline ?? .distantFuture
     }
 
-    // MARK: MatchSink
+    // MARK: Match events
 
-    public var wantsMissed: Bool { output.wantsMissed }
+    /// Applies what the stage decided. `view`: the record just processed, which a `.missed`
+    /// event refers to.
+    private func apply(_ view: RecordView?) {
+        for event in events {
+            switch event {
+            case .matched(let record, let hits): matched(record, hits: hits)
+            case .correlated(let record, let hits): correlated(record, hits: hits)
+            case .missed: if let view, output.wantsMissed { output.missed(view) }
+            case .missedTraceback(let record): if output.wantsMissed { record.withMessageView { output.missed($0) } }
+            case .regexLimitExceeded: break
+            }
+        }
+        events.removeAll(keepingCapacity: true)
+    }
 
-    public func missed(_ view: RecordView) { output.missed(view) }
-
-    public func matched(_ record: LogRecord, hits: [RuleHit]) {
+    private func matched(_ record: LogRecord, hits: [RuleHit]) {
         let time = record.timestamp ?? clock
         let silent = alertCutoff.map { time < $0 } ?? false
         for hit in hits {
@@ -248,7 +225,7 @@ public final class Pipeline: MatchSink {
 
     // MARK: Correlation
 
-    public func correlated(_ record: LogRecord, hits: [CorrelationHit]) {
+    private func correlated(_ record: LogRecord, hits: [CorrelationHit]) {
         let time = record.timestamp ?? clock
         for hit in hits {
             let key = hit.rule.definition.key.flatMap { TemplateScope.lookup($0, captures: hit.captures, record: record) }

@@ -1,11 +1,12 @@
-/// Where a record came from, precise enough to resume after it (DESIGN §1).
+/// Where a record came from: its 1-based line (or journal entry index) in what was read,
+/// a replayed input or a chunk a live source delivered.
+///
+/// Only the line: nothing reads a record's file offset or journal cursor. A live source
+/// resumes from its `SourceCheckpoint`, taken once per chunk, and building one per record
+/// would cost the hot path for no reader. An enum, so that its JSON (saved with held
+/// records and alert samples) keeps its shape, `{"replay":{"line":N}}`.
 public enum RecordPosition: Hashable, Sendable, Codable {
-    /// 1-based line (or journal entry index) in a replayed input.
     case replay(line: Int)
-    /// A tailed file: inode and the byte offset just past the record.
-    case file(inode: UInt64, offset: UInt64)
-    /// A journal cursor.
-    case journal(cursor: String)
 }
 
 /// How the record was written, which decides where `host`, `ident` and the rest come from.
@@ -85,11 +86,47 @@ public struct LogRecord: Hashable, Sendable, Codable {
 
     /// The 1-based input line for replayed records.
     public var line: Int? {
-        if case .replay(let line) = position { return line }
-        return nil
+        switch position {
+        case .replay(let line): line
+        }
     }
 
     public func field(_ name: String) -> String? {
         fields.first { $0.name == name }?.value
+    }
+}
+
+extension LogRecord {
+    /// The owned record of a borrowed view, for when it leaves the hot path. Bytes that are
+    /// not UTF-8 are replaced and the record flagged.
+    public init(_ view: RecordView, source: String, traceback: Traceback? = nil) {
+        var flags = view.flags
+        let (message, valid) = view.message.decodedString()
+        if !valid { flags.insert(.invalidUTF8) }
+        func part(_ bytes: UnsafeRawBufferPointer) -> String? {
+            bytes.isEmpty ? nil : bytes.lossyString
+        }
+        var fields: [RecordField] = []
+        fields.reserveCapacity(view.fields.count)
+        for entry in view.fields {
+            let (value, ok) = entry.value.decodedString()
+            if !ok { flags.insert(.invalidUTF8) }
+            fields.append(RecordField(entry.key.lossyString, value))
+        }
+        self.init(source: source, position: .replay(line: view.line), timestamp: view.timestamp, format: view.format,
+                  message: message, host: part(view.host), ident: part(view.ident), pid: part(view.pid), fields: fields,
+                  traceback: traceback, flags: flags)
+        repeats = view.repeats
+    }
+
+    /// A view of the message alone (no syslog parts, no fields), for a record built off the
+    /// hot path: a folded traceback matched or listed as a record of its own.
+    public func withMessageView<R>(_ body: (RecordView) throws -> R) rethrows -> R {
+        var message = self.message
+        return try message.withUTF8 { bytes in
+            var view = RecordView(line: line ?? 0, format: format, timestamp: timestamp, message: UnsafeRawBufferPointer(bytes))
+            view.flags = flags
+            return try body(view)
+        }
     }
 }

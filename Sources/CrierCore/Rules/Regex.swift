@@ -22,8 +22,8 @@ public final class Regex: @unchecked Sendable {
     public let isJITCompiled: Bool
     /// Literals every match contains; lines without them are not handed to PCRE2.
     public let prefilter: LiteralPrefilter?
-    /// The same, as plain memory for the per-line path.
-    fileprivate let flatPrefilter: LiteralPrefilter.Flat
+    /// The same, as plain memory for the per-line path (`LiteralCandidateScan` reads it).
+    let flatPrefilter: LiteralPrefilter.Flat
     fileprivate let code: OpaquePointer
 
     public struct Options: OptionSet, Sendable {
@@ -162,9 +162,19 @@ public final class RegexMatcher {
     /// `present`: the subject's bytes, when the caller gathered them once for many patterns.
     @inline(__always)
     public func match(_ bytes: UnsafeRawBufferPointer, from offset: Int = 0, present: ByteSet? = nil) -> RegexMatchResult {
-        subject = bytes
         let prefilter = regex.flatPrefilter
-        if !prefilter.isEmpty, !prefilter.mayMatch(bytes, present: present ?? ByteSet(bytes)) { return .noMatch }
+        if !prefilter.isEmpty, !prefilter.mayMatch(bytes, present: present ?? ByteSet(bytes)) {
+            subject = bytes
+            return .noMatch
+        }
+        return confirm(bytes, from: offset)
+    }
+
+    /// Runs PCRE2 without the literal prefilter: for a caller whose own scan found the
+    /// literals already (`RuleMatcher`).
+    @inline(__always)
+    func confirm(_ bytes: UnsafeRawBufferPointer, from offset: Int = 0) -> RegexMatchResult {
+        subject = bytes
         let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? Regex.emptySubject
         let rc: Int32
         if regex.isJITCompiled {
