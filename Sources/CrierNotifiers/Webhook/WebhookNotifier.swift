@@ -39,10 +39,6 @@ public struct WebhookNotifier: Notifier {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).\(body)".utf8), using: key)
         return mac.map { String($0, radix: 16).leftPadded(2) }.joined()
     }
-
-    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
-        classifyHTTP(result)
-    }
 }
 
 /// Alertmanager's `POST /api/v2/alerts`: each batch becomes one alert with the group's labels,
@@ -81,10 +77,6 @@ public struct AlertmanagerNotifier: Notifier {
         request.timeout = config.timeout
         request.connectTimeout = config.connectTimeout
         return .http(request)
-    }
-
-    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
-        classifyHTTP(result)
     }
 }
 

@@ -47,36 +47,21 @@ extension Commands {
                                    episodeCount: 1, episodeStart: now)
             do {
                 var changes = StateStore.Changes(now: now)
-                changes.outbox = [OutboxEntry(notifier: config.name, kind: config.kind.rawValue, batch: batch,
-                                              title: alert.title, payload: n.render(batch).body.encoded)]
+                changes.outbox = [OutboxEntry(notifier: config.name, notifierKind: config.kind, kind: .test, batch: batch,
+                                              payload: n.render(batch).body.encoded)]
                 let id = try store.commit(changes)[0]
-                let worker = try DeliveryWorker(notifier: n, store: store, shared: SharedLimits(), logger: logger,
-                                                console: config.kind == .console ? out : nil) { CurlTransport(caBundle: config.caBundle) }
-                let transport: any Transport = CurlTransport(caBundle: config.caBundle)
-                // Older rows of this notifier go first (FIFO): step until the test row has an answer.
-                var result: HistoryRow?
-                for _ in 0..<1_000 {
-                    if let wait = try worker.step(transport), wait != .distantFuture, wait > WallClock.now() {
-                        let micros = (wait - WallClock.now()).microseconds
-                        if micros > 30_000_000 { break }
-                        usleep(UInt32(max(0, micros)))
-                    }
-                    result = try store.history(notifier: config.name, limit: 1_000).first { $0.id == id }
-                    if let r = result, r.status != "pending" { break }
-                    if worker.currentStateDisabled != nil { break }
-                }
-                let row = result
-                let ms = row?.responseMillis.map { " in \($0) ms" } ?? ""
-                switch row?.status {
-                case "delivered": out.line("\(config.name) (\(config.kind.rawValue)): delivered\(ms)")
-                case let status?:
+                let (result, disabled) = try deliverOne(id, notifier: n, store: store, logger: logger)
+                let ms = result?.responseMillis.map { " in \($0) ms" } ?? ""
+                if let result, result.status == .delivered {
+                    out.line("\(config.name) (\(config.kind.rawValue)): delivered\(ms)")
+                } else if let result {
                     failures += 1
-                    out.line("\(config.name) (\(config.kind.rawValue)): \(status)\(ms): \(row?.lastError ?? "")")
-                case nil:
+                    out.line("\(config.name) (\(config.kind.rawValue)): \(result.statusText)\(ms): \(result.lastError ?? "")")
+                } else {
                     failures += 1
                     out.line("\(config.name): no answer")
                 }
-                if worker.currentStateDisabled != nil {
+                if disabled {
                     out.line("  \(config.name) is disabled until its webhook_url is changed; new alerts for it wait in the outbox")
                 }
             } catch {
@@ -86,6 +71,30 @@ extension Commands {
         }
         out.flush()
         return failures == 0 ? 0 : 1
+    }
+
+    /// Delivers the notifier's outbox (older rows first: FIFO) until row `id` has an answer,
+    /// the notifier is disabled, or the next attempt is more than 30 s away.
+    static func deliverOne(_ id: Int64, notifier: any Notifier, store: StateStore,
+                           logger: Logger) throws(StoreError) -> (result: HistoryRow?, disabled: Bool) {
+        let (progress, signal) = AsyncStream<NotifierDelivery.Progress>.makeStream()
+        let config = notifier.config
+        let delivery = try NotifierDelivery(notifier: notifier, store: store, shared: SharedLimits(), clock: LiveDeliveryClock(),
+                                            logger: logger, makeTransport: { Transports.make(config) },
+                                            progress: { signal.yield($0) })
+        @Sendable func answer() -> HistoryRow? { (try? store.history(notifier: notifier.name, limit: 1_000))?.first { $0.id == id } }
+        BlockingTask.run {
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await delivery.run() }
+                for await event in progress {
+                    if let row = answer(), row.status != .pending { break }
+                    if delivery.state.disabledReason != nil { break }
+                    if case .waiting(let until) = event, until.map({ $0 - WallClock.now() > .seconds(30) }) ?? true { break }
+                }
+                delivery.requestStop(.now)
+            }
+        }
+        return (answer(), delivery.state.disabledReason != nil)
     }
 
     /// Queue depth, breaker, blocks and learned limits per notifier.
@@ -104,12 +113,20 @@ extension Commands {
     }
 
     public static func history(configPath: String?, notifier: String?, status: String?, since: Duration?, limit: Int) -> Int32 {
+        var wanted: OutboxStatus?
+        if let status {
+            guard let known = OutboxStatus(rawValue: status) else {
+                printError("--status must be one of \(OutboxStatus.allCases.map(\.rawValue).joined(separator: ", ")), not '\(status)'")
+                return 2
+            }
+            wanted = known
+        }
         guard let loaded = loadOrReport(configPath), let store = openStore(loaded, create: false) else { return 1 }
         let out = OutputWriter()
         do {
-            let rows = try store.history(notifier: notifier, status: status, since: since.map { WallClock.now() - $0 }, limit: limit)
+            let rows = try store.history(notifier: notifier, status: wanted, since: since.map { WallClock.now() - $0 }, limit: limit)
             for r in rows.reversed() {
-                var line = "\(r.createdAt.shortUTC)  #\(r.id)  \(r.notifier)  \(r.status)"
+                var line = "\(r.createdAt.shortUTC)  #\(r.id)  \(r.notifier)  \(r.statusText)"
                 if r.attempts > 1 { line += " after \(r.attempts) attempts" }
                 if let code = r.responseStatus { line += " (HTTP \(code)" + (r.responseMillis.map { ", \($0) ms" } ?? "") + ")" }
                 line += "  \(r.reason) ×\(HumanFormat.count(r.count))  \(r.rule)  \(r.title)"
@@ -133,13 +150,14 @@ extension Commands {
             out.line("deliveries" + (since.map { " in the last \(HumanFormat.duration($0))" } ?? "") + ":")
             for notifier in s.byNotifier.keys.sorted() {
                 let counts = s.byNotifier[notifier]!
-                let delivered = counts["delivered"] ?? 0, dead = counts["dead"] ?? 0
+                let delivered = counts[.delivered] ?? 0, dead = counts[.dead] ?? 0
                 let finished = delivered + dead
                 let rate = finished == 0 ? "-" : String(format: "%.1f%%", Double(delivered) * 100 / Double(finished))
                 let times = s.responseMillis[notifier] ?? []
                 func p(_ q: Double) -> String { times.isEmpty ? "-" : "\(times[min(times.count - 1, Int(Double(times.count) * q))]) ms" }
                 out.line("  \(notifier): success \(rate), p50 \(p(0.5)), p95 \(p(0.95)); "
-                         + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))
+                         + counts.keys.map(\.rawValue).sorted().map { "\($0) \(counts[OutboxStatus(rawValue: $0)!]!)" }
+                             .joined(separator: ", "))
             }
             out.line("occurrences by rule:")
             for (rule, n) in s.byRule.sorted(by: { $0.value > $1.value }) { out.line("  \(rule.padding(32)) \(HumanFormat.count(n))") }

@@ -115,14 +115,15 @@ public enum LiveRuntime {
         let telemetry = Telemetry()
         pipeline.metrics = PipelineMetrics(telemetry: telemetry, rules: pipeline.pipeline.stage.rules.rules)
         let sourcesService = SourcesService(journals: journals, files: files, stdin: stdin, queue: queue, logger: logger)
+        for problem in store.takeProblems() { logger.error("\(problem)") }
         let delivery: DeliveryService
         do {
-            delivery = try DeliveryService(loaded: loaded, store: store, wakeup: wakeup, logger: logger, telemetry: telemetry)
+            delivery = try DeliveryService(loaded: loaded, store: store, wakeup: wakeup, logger: logger, telemetry: telemetry,
+                                           inputEnded: { [flag = sourcesService.inputEnded] in flag.isSet })
         } catch {
             Commands.printError(error.message)
             return 1
         }
-        delivery.inputEnded = { [flag = sourcesService.inputEnded] in flag.isSet }
         let status = "following \(sourcesService.summary); \(loaded.rules.rules.count) rules; state \(store.path)"
         let ready = Flag()
         let readiness = Readiness(parts: 2) { [logger] in
