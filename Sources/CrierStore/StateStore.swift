@@ -2,6 +2,9 @@ import CrierCore
 import Foundation
 import GRDB
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The state database, `state_dir/crier.db`: SQLite through GRDB, in WAL mode. Its tables
 /// and their formats are documented in `StateSchema`; the SQL of each job lives in one file:
@@ -19,6 +22,7 @@ public final class StateStore: Sendable {
     /// - Parameter reset: move an existing database aside (never delete it) and start empty.
     public init(directory: String, reset: Bool = false) throws(StoreError) {
         path = "\(directory)/\(StateStore.fileName)"
+        if let problem = StateStore.accessProblem(directory: directory) { throw problem }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -46,6 +50,7 @@ public final class StateStore: Sendable {
         } catch let error as StoreError {
             throw error
         } catch {
+            if let problem = StateStore.accessProblem(directory: directory) { throw problem }
             throw StoreError("the state file \(path) cannot be used (\(StateStore.describe(error))); it may be damaged. "
                 + "Move it aside, or start over with --reset-state (the old file is kept as a backup)")
         }
@@ -67,6 +72,40 @@ public final class StateStore: Sendable {
     static func describe(_ error: any Error) -> String {
         if let e = error as? DatabaseError { return "SQLite: \(e.message ?? "\(e.resultCode)")" }
         return "\(error)"
+    }
+
+    // MARK: - Permissions
+
+    /// A permission problem with the state directory or its files, said as one: which file,
+    /// who owns it, and who crier runs as. Another user's state is not damaged, and resetting
+    /// it would throw that user's state away. nil when nothing is in the way.
+    public static func accessProblem(directory: String) -> StoreError? {
+        let file = "\(directory)/\(fileName)"
+        var st = stat()
+        if stat(directory, &st) != 0 {
+            guard errno == EACCES else { return nil }  // missing: it is created
+            return StoreError("no permission to reach the state directory \(directory) (for \(file)): "
+                + "a directory above it is closed to \(user(geteuid())), the user crier runs as")
+        }
+        var blocked: (path: String, st: stat)?
+        if access(directory, W_OK | X_OK) != 0 && errno == EACCES { blocked = (directory, st) }
+        for suffix in ["", "-wal", "-shm"] where blocked == nil {
+            var fst = stat()
+            if stat(file + suffix, &fst) == 0 && access(file + suffix, R_OK | W_OK) != 0 && errno == EACCES {
+                blocked = (file + suffix, fst)
+            }
+        }
+        guard let (path, owner) = blocked else { return nil }
+        let me = user(geteuid())
+        return StoreError("no permission to open the state file \(file): \(path) is owned by \(user(owner.st_uid)) "
+            + "(mode \(String(owner.st_mode & 0o7777, radix: 8))), and crier runs as \(me). This is a permission problem, "
+            + "not damage: run crier as \(user(owner.st_uid)), or give \(me) read and write access "
+            + "to \(directory) and the crier.db files in it")
+    }
+
+    static func user(_ uid: uid_t) -> String {
+        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid \(uid)" }
+        return String(cString: name)
     }
 
     // MARK: - Problems met while restoring

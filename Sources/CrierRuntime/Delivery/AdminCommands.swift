@@ -8,8 +8,14 @@ import Logging
 /// `crier send-test`, `status`, `history`, `stats`: read (or, for send-test, use) the state
 /// database of the configured `state_dir`. Nothing printed contains a webhook URL.
 extension Commands {
-    static func openStore(_ loaded: LoadedConfig, create: Bool = true) -> StateStore? {
-        let directory = LiveRuntime.stateDirectory(loaded.config, environment: ProcessInfo.processInfo.environment)
+    /// The state database of `stateDirectory` (else the configured one); with `create: false`
+    /// one that does not exist yet is an error. A permission problem is said as one.
+    static func openStore(_ loaded: LoadedConfig, stateDirectory: String? = nil, create: Bool = true) -> StateStore? {
+        let directory = stateDirectory ?? LiveRuntime.stateDirectory(loaded.config, environment: ProcessInfo.processInfo.environment)
+        if let problem = StateStore.accessProblem(directory: directory) {
+            printError(problem.message)
+            return nil
+        }
         if !create && !FileManager.default.fileExists(atPath: "\(directory)/crier.db") {
             printError("no state database in \(directory) yet (it is created by `crier run`)")
             return nil
@@ -98,8 +104,9 @@ extension Commands {
     }
 
     /// Queue depth, breaker, blocks and learned limits per notifier.
-    public static func status(configPath: String?) -> Int32 {
-        guard let loaded = loadOrReport(configPath), let store = openStore(loaded, create: false) else { return 1 }
+    public static func status(configPath: String?, stateDirectory: String? = nil) -> Int32 {
+        guard let loaded = loadOrReport(configPath),
+              let store = openStore(loaded, stateDirectory: stateDirectory, create: false) else { return 1 }
         let out = OutputWriter()
         do {
             for line in try StatusReport(config: loaded.config, store: store, now: WallClock.now()).lines { out.line(line) }
@@ -112,7 +119,8 @@ extension Commands {
         return 0
     }
 
-    public static func history(configPath: String?, notifier: String?, status: String?, since: Duration?, limit: Int) -> Int32 {
+    public static func history(configPath: String?, stateDirectory: String? = nil, notifier: String?, status: String?,
+                               since: Duration?, limit: Int) -> Int32 {
         var wanted: OutboxStatus?
         if let status {
             guard let known = OutboxStatus(rawValue: status) else {
@@ -121,7 +129,8 @@ extension Commands {
             }
             wanted = known
         }
-        guard let loaded = loadOrReport(configPath), let store = openStore(loaded, create: false) else { return 1 }
+        guard let loaded = loadOrReport(configPath),
+              let store = openStore(loaded, stateDirectory: stateDirectory, create: false) else { return 1 }
         let out = OutputWriter()
         do {
             let rows = try store.history(notifier: notifier, status: wanted, since: since.map { WallClock.now() - $0 }, limit: limit)
@@ -142,8 +151,9 @@ extension Commands {
         return 0
     }
 
-    public static func stats(configPath: String?, since: Duration?) -> Int32 {
-        guard let loaded = loadOrReport(configPath), let store = openStore(loaded, create: false) else { return 1 }
+    public static func stats(configPath: String?, stateDirectory: String? = nil, since: Duration?) -> Int32 {
+        guard let loaded = loadOrReport(configPath),
+              let store = openStore(loaded, stateDirectory: stateDirectory, create: false) else { return 1 }
         let out = OutputWriter()
         do {
             let s = try store.deliveryStats(since: since.map { WallClock.now() - $0 })
