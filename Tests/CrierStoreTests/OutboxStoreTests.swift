@@ -56,6 +56,32 @@ import Testing
         #expect(try store.outboxHead(notifier: "ops").rows.first?.batch == batch(1))
     }
 
+    /// The names a stored batch uses: a renamed property must not change what older rows say.
+    @Test func aStoredBatchKeepsItsNames() throws {
+        var b = batch(1)
+        b.previousMessageAt = t0
+        b.facets = [FacetCount("queued", 2, noun: "task", plural: "tasks")]
+        b.alerts[0].traceback = Traceback(text: "Traceback (most recent call last):\nValueError: x")
+        b.alerts[0].position = .file(inode: 1, offset: 2)
+        let json = try #require(parseJSON(try StoredJSON.encode(b)) as? [String: Any])
+        #expect(Set(json.keys) == ["version", "fingerprint", "rule", "severity", "labels", "reason", "alerts", "count",
+                                   "firstSeen", "lastSeen", "decidedAt", "episodeCount", "episodeStart", "previousMessageAt",
+                                   "facets"])
+        let alert = try #require((json["alerts"] as? [[String: Any]])?.first)
+        #expect(Set(alert.keys) == ["rule", "severity", "title", "body", "fields", "labels", "fingerprint", "timestamp",
+                                    "excerpt", "traceback", "source", "position", "flags"])
+        #expect(Set((alert["traceback"] as? [String: Any] ?? [:]).keys) == ["text", "lineCount", "exceptionType", "exceptionMessage"])
+        #expect((alert["position"] as? [String: [String: Int]]) == ["file": ["inode": 1, "offset": 2]])
+        #expect((json["firstSeen"] as? [String: Int]) == ["microseconds": Int(t0.microseconds)])
+        #expect((json["fingerprint"] as? [String: Int]) == ["value": 1])
+        let checkpoint = try #require(parseJSON(try StoredJSON.encode(SourceCheckpoint.file(
+            path: "/a", device: 1, inode: 2, offset: 3, headFingerprint: 4, headLength: 5))) as? [String: Any])
+        #expect(Set((checkpoint["file"] as? [String: Any] ?? [:]).keys) == ["path", "device", "inode", "offset", "headFingerprint", "headLength"])
+        let state = try #require(parseJSON(try StoredJSON.encode(NotifierState())) as? [String: Any])
+        #expect(Set(state.keys) == ["version", "breaker"], "nil values are left out")
+        #expect(Set((state["breaker"] as? [String: Any] ?? [:]).keys) == ["threshold", "openFor", "state"])
+    }
+
     @Test func anUnreadableWaitingRowIsReportedApartNeverAFailure() throws {
         let dir = TempDirectory()
         let store = try StateStore(directory: dir.path)

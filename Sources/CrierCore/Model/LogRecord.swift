@@ -6,6 +6,12 @@ public enum RecordPosition: Hashable, Sendable, Codable {
     case file(inode: UInt64, offset: UInt64)
     /// A journal cursor.
     case journal(cursor: String)
+
+    /// Stored with alerts (`StateSchema`): renaming a case or label must not change these.
+    enum CodingKeys: String, CodingKey { case replay, file, journal }
+    enum ReplayCodingKeys: String, CodingKey { case line }
+    enum FileCodingKeys: String, CodingKey { case inode, offset }
+    enum JournalCodingKeys: String, CodingKey { case cursor }
 }
 
 /// How the record was written, which decides where `host`, `ident` and the rest come from.

@@ -115,7 +115,6 @@ public enum LiveRuntime {
         let telemetry = Telemetry()
         pipeline.metrics = PipelineMetrics(telemetry: telemetry, rules: pipeline.pipeline.stage.rules.rules)
         let sourcesService = SourcesService(journals: journals, files: files, stdin: stdin, queue: queue, logger: logger)
-        for problem in store.takeProblems() { logger.error("\(problem)") }
         let delivery: DeliveryService
         do {
             delivery = try DeliveryService(loaded: loaded, store: store, wakeup: wakeup, logger: logger, telemetry: telemetry,
@@ -124,6 +123,8 @@ public enum LiveRuntime {
             Commands.printError(error.message)
             return 1
         }
+        // What could not be restored (skipped, never a reason not to start).
+        for problem in store.takeProblems() { logger.error("\(problem)") }
         let status = "following \(sourcesService.summary); \(loaded.rules.rules.count) rules; state \(store.path)"
         let ready = Flag()
         let readiness = Readiness(parts: 2) { [logger] in
