@@ -1,56 +1,81 @@
 import Foundation
+import Synchronization
 
 /// A Discord webhook as the delivery tests meet it: a per-webhook bucket (5 per 2 s) and a
 /// channel limit (30 per minute), announced in `X-RateLimit-*` headers and enforced with
 /// 429s; payload limits enforced with 400s; `?wait=true` answered with a message id.
 /// It counts what a well-behaved client never causes: requests inside a window that was
 /// full (429) and invalid payloads (400).
-public final class DiscordEmulator: @unchecked Sendable {
-    public private(set) var server: FakeWebhookServer!
-    private let lock = NSLock()
-    private var times: [Double] = []
-    public private(set) var rateLimited = 0
-    public private(set) var invalid = 0
-    public private(set) var accepted: [String] = []
-    public let bucket: (count: Int, seconds: Double)
-    public let channel: (count: Int, seconds: Double)
+public final class DiscordEmulator: Sendable {
+    public let server: FakeWebhookServer
+    private let ledger: Ledger
+    public var bucket: (count: Int, seconds: Double) { ledger.bucket }
+    public var channel: (count: Int, seconds: Double) { ledger.channel }
 
     public init(bucket: (Int, Double) = (5, 2), channel: (Int, Double) = (30, 60)) throws {
-        self.bucket = bucket
-        self.channel = channel
-        server = try FakeWebhookServer { [unowned self] request in answer(request) }
+        let ledger = Ledger(bucket: bucket, channel: channel)
+        self.ledger = ledger
+        server = try FakeWebhookServer { request in ledger.answer(request) }
     }
 
     public var url: String { server.url + "/api/webhooks/1/EMULATED-TOKEN" }
 
-    private func answer(_ request: FakeWebhookServer.Request) -> FakeWebhookServer.Reply {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = request.receivedAt
-        let inBucket = times.filter { $0 > now - bucket.seconds }
-        let inChannel = times.filter { $0 > now - channel.seconds }
-        if inBucket.count >= bucket.count || inChannel.count >= channel.count {
-            rateLimited += 1
-            let wait = inBucket.count >= bucket.count ? inBucket.first! + bucket.seconds - now : inChannel.first! + channel.seconds - now
-            let scope = inBucket.count >= bucket.count ? "user" : "shared"
-            return .respond(status: 429, headers: [("Via", "1.1 google"), ("Retry-After", String(Int(wait.rounded(.up)))),
-                                                   ("X-RateLimit-Scope", scope), ("Content-Type", "application/json")],
-                            body: #"{"message": "You are being rate limited.", "retry_after": \#(wait), "global": false}"#)
+    public var snapshot: (accepted: [String], rateLimited: Int, invalid: Int, times: [Double]) {
+        ledger.seen.withLock { ($0.accepted, $0.rateLimited, $0.invalid, $0.times) }
+    }
+
+    public var rateLimited: Int { snapshot.rateLimited }
+    public var invalid: Int { snapshot.invalid }
+    public var accepted: [String] { snapshot.accepted }
+}
+
+/// What the emulator has seen, behind one lock (the server answers on many threads), and
+/// how it answers.
+private final class Ledger: Sendable {
+    struct Seen {
+        var times: [Double] = []
+        var rateLimited = 0
+        var invalid = 0
+        var accepted: [String] = []
+    }
+
+    let seen = Mutex(Seen())
+    let bucket: (count: Int, seconds: Double)
+    let channel: (count: Int, seconds: Double)
+
+    init(bucket: (Int, Double), channel: (Int, Double)) {
+        self.bucket = bucket
+        self.channel = channel
+    }
+
+    func answer(_ request: FakeWebhookServer.Request) -> FakeWebhookServer.Reply {
+        seen.withLock { seen in
+            let now = request.receivedAt
+            let inBucket = seen.times.filter { $0 > now - bucket.seconds }
+            let inChannel = seen.times.filter { $0 > now - channel.seconds }
+            if inBucket.count >= bucket.count || inChannel.count >= channel.count {
+                seen.rateLimited += 1
+                let wait = inBucket.count >= bucket.count ? inBucket.first! + bucket.seconds - now : inChannel.first! + channel.seconds - now
+                let scope = inBucket.count >= bucket.count ? "user" : "shared"
+                return .respond(status: 429, headers: [("Via", "1.1 google"), ("Retry-After", String(Int(wait.rounded(.up)))),
+                                                       ("X-RateLimit-Scope", scope), ("Content-Type", "application/json")],
+                                body: #"{"message": "You are being rate limited.", "retry_after": \#(wait), "global": false}"#)
+            }
+            if let problem = Ledger.invalid(request.json) {
+                seen.invalid += 1
+                return .respond(status: 400, headers: [("Via", "1.1 google")],
+                                body: #"{"code": 50035, "message": "Invalid Form Body", "errors": "\#(problem)"}"#)
+            }
+            seen.times.append(now)
+            seen.accepted.append(request.bodyText)
+            let remaining = bucket.count - (inBucket.count + 1)
+            let resetAfter = (inBucket.first ?? now) + bucket.seconds - now
+            return .respond(status: 200, headers: [("Via", "1.1 google"), ("X-RateLimit-Limit", String(bucket.count)),
+                                                   ("X-RateLimit-Remaining", String(remaining)),
+                                                   ("X-RateLimit-Reset-After", String(format: "%.3f", resetAfter)),
+                                                   ("X-RateLimit-Bucket", "emulated")],
+                            body: #"{"id": "\#(1_000_000 + seen.times.count)"}"#)
         }
-        if let problem = DiscordEmulator.invalid(request.json) {
-            invalid += 1
-            return .respond(status: 400, headers: [("Via", "1.1 google")],
-                            body: #"{"code": 50035, "message": "Invalid Form Body", "errors": "\#(problem)"}"#)
-        }
-        times.append(now)
-        accepted.append(request.bodyText)
-        let remaining = bucket.count - (inBucket.count + 1)
-        let resetAfter = (inBucket.first ?? now) + bucket.seconds - now
-        return .respond(status: 200, headers: [("Via", "1.1 google"), ("X-RateLimit-Limit", String(bucket.count)),
-                                               ("X-RateLimit-Remaining", String(remaining)),
-                                               ("X-RateLimit-Reset-After", String(format: "%.3f", resetAfter)),
-                                               ("X-RateLimit-Bucket", "emulated")],
-                        body: #"{"id": "\#(1_000_000 + times.count)"}"#)
     }
 
     /// The documented limits (WEBHOOK_APIS.md §1.3); nil when the payload is valid.
@@ -76,9 +101,5 @@ public final class DiscordEmulator: @unchecked Sendable {
             total += title.utf16.count + description.utf16.count + footer.utf16.count
         }
         return total > 6000 ? "MAX_EMBED_SIZE_EXCEEDED" : nil
-    }
-
-    public var snapshot: (accepted: [String], rateLimited: Int, invalid: Int, times: [Double]) {
-        lock.withLock { (accepted, rateLimited, invalid, times) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,7 +7,7 @@ import Glibc
 /// A plain-text SMTP server on 127.0.0.1 (RFC 5321 subset: EHLO, AUTH PLAIN/LOGIN, MAIL,
 /// RCPT, DATA, RSET, NOOP, QUIT) recording every accepted message. It can require a password
 /// and refuse recipients, as real relays do.
-public final class FakeSMTPServer: @unchecked Sendable {
+public final class FakeSMTPServer: Sendable {
     public struct Message: Sendable {
         public var from: String
         public var recipients: [String]
@@ -20,9 +21,14 @@ public final class FakeSMTPServer: @unchecked Sendable {
     private let listener: LoopbackListener
     private let credentials: (user: String, password: String)?
     private let refusedRecipients: Set<String>
-    private let condition = NSCondition()
-    private var received: [Message] = []
-    private var failedLogins = 0
+    private struct State {
+        var received: [Message] = []
+        var failedLogins = 0
+    }
+
+    private let state = Mutex(State())
+    /// Signals a new message to `waitForMessages` (held around each change, see `update`).
+    private let changed = NSCondition()
 
     public init(credentials: (user: String, password: String)? = nil, refusing refusedRecipients: Set<String> = []) throws {
         self.credentials = credentials
@@ -39,8 +45,17 @@ public final class FakeSMTPServer: @unchecked Sendable {
 
     public func stop() { listener.stop() }
 
-    public var messages: [Message] { condition.withLock { received } }
-    public var loginFailures: Int { condition.withLock { failedLogins } }
+    public var messages: [Message] { state.withLock { $0.received } }
+    public var loginFailures: Int { state.withLock { $0.failedLogins } }
+
+    private func update(_ body: (inout sending State) -> sending Void) {
+        changed.lock()
+        defer {
+            changed.broadcast()
+            changed.unlock()
+        }
+        state.withLock(body)
+    }
 
     private func serve(_ fd: Int32) {
         defer { close(fd) }
@@ -70,7 +85,7 @@ public final class FakeSMTPServer: @unchecked Sendable {
                     user = name
                     ok = reply("235 2.7.0 Authentication successful")
                 } else {
-                    condition.withLock { failedLogins += 1 }
+                    update { $0.failedLogins += 1 }
                     ok = reply("535 5.7.8 Authentication credentials invalid")
                 }
             }
@@ -119,10 +134,7 @@ public final class FakeSMTPServer: @unchecked Sendable {
                 var lines: [String] = []
                 while let l = readLine(), l != "." { lines.append(l.hasPrefix("..") ? String(l.dropFirst()) : l) }
                 let message = Message(from: sender, recipients: recipients, data: lines.joined(separator: "\r\n"), authenticatedAs: user)
-                condition.withLock {
-                    received.append(message)
-                    condition.broadcast()
-                }
+                update { $0.received.append(message) }
                 from = nil
                 recipients = []
                 ok = ok && reply("250 2.0.0 Ok: queued")
@@ -151,6 +163,6 @@ public final class FakeSMTPServer: @unchecked Sendable {
     /// Waits until `count` messages were accepted (false after `timeout`, a guard only).
     @discardableResult
     public func waitForMessages(_ count: Int, timeout: Double = 60) -> Bool {
-        condition.wait(seconds: timeout) { received.count >= count }
+        changed.wait(seconds: timeout) { state.withLock { $0.received.count >= count } }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,7 +7,7 @@ import Glibc
 /// A real HTTP/1.1 server on 127.0.0.1 for delivery tests, answering each request as a
 /// script says: a status with headers and body, a hang, a connection reset. It records every
 /// request with its arrival time. Keep-alive is supported (curl reuses connections).
-public final class FakeWebhookServer: @unchecked Sendable {
+public final class FakeWebhookServer: Sendable {
     public struct Request: Sendable {
         public var method: String
         public var path: String
@@ -35,10 +36,15 @@ public final class FakeWebhookServer: @unchecked Sendable {
     public var url: String { "http://127.0.0.1:\(port)" }
     private let listener: LoopbackListener
     private let script: Script
-    private let condition = NSCondition()
-    private var recorded: [Request] = []
-    private var hangsReleased = false
-    private var stopped = false
+    private struct State {
+        var recorded: [Request] = []
+        var hangsReleased = false
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    /// Signals a change of `state` to the threads that wait for one (tests, hung replies).
+    private let changed = NSCondition()
 
     public init(script: @escaping Script) throws {
         self.script = script
@@ -53,28 +59,36 @@ public final class FakeWebhookServer: @unchecked Sendable {
     deinit { stop() }
 
     public func stop() {
-        condition.lock()
-        let wasStopped = stopped
-        stopped = true
-        hangsReleased = true
-        condition.broadcast()
-        condition.unlock()
+        let wasStopped = update { s in
+            defer {
+                s.stopped = true
+                s.hangsReleased = true
+            }
+            return s.stopped
+        }
         if !wasStopped { listener.stop() }
     }
 
-    public var requests: [Request] { condition.withLock { recorded } }
+    public var requests: [Request] { state.withLock { $0.recorded } }
 
     /// Waits until `count` requests have arrived (false after `timeout`, a guard only).
     @discardableResult
     public func waitForRequests(_ count: Int, timeout: Double = 60) -> Bool {
-        condition.wait(seconds: timeout) { recorded.count >= count }
+        changed.wait(seconds: timeout) { state.withLock { $0.recorded.count >= count } }
     }
 
-    public func releaseHangs() {
-        condition.withLock {
-            hangsReleased = true
-            condition.broadcast()
+    public func releaseHangs() { update { $0.hangsReleased = true } }
+
+    /// Changes the state and wakes whoever waits for a change (the condition's lock is held
+    /// around both, so a waiter cannot miss it between its check and its wait).
+    @discardableResult
+    private func update<T>(_ body: (inout sending State) -> sending T) -> T {
+        changed.lock()
+        defer {
+            changed.broadcast()
+            changed.unlock()
         }
+        return state.withLock(body)
     }
 
     private func serve(_ fd: Int32) {
@@ -88,9 +102,7 @@ public final class FakeWebhookServer: @unchecked Sendable {
                 text += "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
                 if !LoopbackListener.send(fd, text) { return }
             case .hang:
-                condition.lock()
-                while !hangsReleased { condition.wait() }
-                condition.unlock()
+                _ = changed.wait(seconds: 3600) { state.withLock { $0.hangsReleased } }
                 return
             case .reset:
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
@@ -125,12 +137,11 @@ public final class FakeWebhookServer: @unchecked Sendable {
         let parts = target.split(separator: "?", maxSplits: 1)
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
-        return condition.withLock {
+        return update { s in
             let request = Request(method: String(requestLine[0]), path: String(parts[0]),
                                   query: parts.count > 1 ? String(parts[1]) : "", headers: headers, body: body,
-                                  receivedAt: Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9, index: recorded.count)
-            recorded.append(request)
-            condition.broadcast()
+                                  receivedAt: Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9, index: s.recorded.count)
+            s.recorded.append(request)
             return request
         }
     }

@@ -1,15 +1,15 @@
 public import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A TCP listener on 127.0.0.1 with an ephemeral port; each connection is served on its own
 /// thread. The fake servers of the tests are built on it.
-public final class LoopbackListener: @unchecked Sendable {
+public final class LoopbackListener: Sendable {
     public let port: Int
     private let fd: Int32
-    private let lock = NSLock()
-    private var stopped = false
+    private let stopped = Mutex(false)
 
     public init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -40,7 +40,7 @@ public final class LoopbackListener: @unchecked Sendable {
             while true {
                 let connection = accept(fd, nil, nil)
                 if connection < 0 {
-                    if lock.withLock({ stopped }) {
+                    if stopped.withLock({ $0 }) {
                         // Closed here, not in stop(): closed there, the number could be
                         // reused by another test's socket while this thread still accepts on it.
                         close(fd)
@@ -54,7 +54,7 @@ public final class LoopbackListener: @unchecked Sendable {
     }
 
     public func stop() {
-        let first = lock.withLock {
+        let first = stopped.withLock { stopped in
             defer { stopped = true }
             return !stopped
         }

@@ -168,11 +168,18 @@ struct SendTest: ParsableCommand {
     func run() throws { throw ExitCode(Commands.sendTest(configPath: options.config, notifier: notifier)) }
 }
 
+/// `--state-dir`, as `run` takes it: read the state of another directory.
+struct StateDirOption: ParsableArguments {
+    @Option(name: .customLong("state-dir"), help: "State directory (overrides state_dir and $STATE_DIRECTORY).")
+    var stateDir: String?
+}
+
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Queue depth, breaker state and rate limits per notifier.")
     @OptionGroup var options: ConfigOption
+    @OptionGroup var state: StateDirOption
 
-    func run() throws { throw ExitCode(Commands.status(configPath: options.config)) }
+    func run() throws { throw ExitCode(Commands.status(configPath: options.config, stateDirectory: state.stateDir)) }
 }
 
 /// `--since 2h`.
@@ -190,21 +197,25 @@ struct SinceOption: ParsableArguments {
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Delivery history from the state database.")
     @OptionGroup var options: ConfigOption
+    @OptionGroup var state: StateDirOption
     @OptionGroup var since: SinceOption
     @Option(help: "Only this notifier.") var notifier: String?
     @Option(help: "Only this status: pending, retrying, rate_limited, delivered, dead, merged.") var status: String?
     @Option(help: "At most this many rows.") var limit = 50
 
     func run() throws {
-        throw ExitCode(Commands.history(configPath: options.config, notifier: notifier, status: status,
-                                        since: try since.duration(), limit: limit))
+        throw ExitCode(Commands.history(configPath: options.config, stateDirectory: state.stateDir, notifier: notifier,
+                                        status: status, since: try since.duration(), limit: limit))
     }
 }
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Success rate, response times and counts per notifier, rule and severity.")
     @OptionGroup var options: ConfigOption
+    @OptionGroup var state: StateDirOption
     @OptionGroup var since: SinceOption
 
-    func run() throws { throw ExitCode(Commands.stats(configPath: options.config, since: try since.duration())) }
+    func run() throws {
+        throw ExitCode(Commands.stats(configPath: options.config, stateDirectory: state.stateDir, since: try since.duration()))
+    }
 }

@@ -17,7 +17,7 @@ func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/
         let viaDiscord = ["Via": "1.1 google", "Content-Type": "application/json"]
         func outcome(_ status: Int, _ body: String = "", _ headers: [String: String] = [:]) -> DeliveryOutcome {
             let lowered = Dictionary(uniqueKeysWithValues: headers.map { ($0.key.lowercased(), $0.value) })
-            return n.classify(.success(HTTPResponse(status: status, headers: lowered, body: Array(body.utf8))), editing: false).outcome
+            return n.classify(.http(.success(HTTPResponse(status: status, headers: lowered, body: Array(body.utf8)))), editing: false).outcome
         }
         #expect(outcome(200, kind == .discord ? #"{"id":"42"}"# : "ok") == .delivered(messageID: kind == .discord ? "42" : nil))
         #expect(outcome(204) == .delivered(messageID: nil))
@@ -33,7 +33,7 @@ func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/
         }
         #expect(outcome(503, "", ["Retry-After": "7"]) == .retry(.serverError, after: .seconds(7)))
         for failure in [TransportFailure.timeout("t"), .connect("c"), .tls("s"), .resolve("r"), .network("n")] {
-            guard case .retry(let reason, nil) = n.classify(.failure(failure), editing: false).outcome else {
+            guard case .retry(let reason, nil) = n.classify(.http(.failure(failure)), editing: false).outcome else {
                 Issue.record("\(failure) is retried")
                 continue
             }
@@ -60,10 +60,10 @@ func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/
         let r = HTTPResponse(status: 200, headers: ["x-ratelimit-remaining": "0", "x-ratelimit-reset-after": "1.75",
                                                     "x-ratelimit-bucket": "abcd", "x-ratelimit-limit": "5"],
                              body: Array(#"{"id": "1234"}"#.utf8))
-        let c = n.classify(.success(r), editing: false)
+        let c = n.classify(.http(.success(r)), editing: false)
         #expect(c.learned == LearnedLimit(remaining: 0, resetAfter: .milliseconds(1750), bucket: "abcd", limit: 5))
         // Editing a deleted message: post anew, do not disable the webhook.
-        #expect(n.classify(.success(HTTPResponse(status: 404, body: Array(#"{"code": 10008}"#.utf8))), editing: true).outcome
+        #expect(n.classify(.http(.success(HTTPResponse(status: 404, body: Array(#"{"code": 10008}"#.utf8)))), editing: true).outcome
                 == .permanent(.unknownWebhook, disablesNotifier: false))
     }
 
@@ -139,8 +139,8 @@ func config(_ kind: NotifierConfig.Kind, url: String = "https://discord.com/api/
         #expect(parts.plain.contains("line\n  .leading dot\n  long long"), "\(parts.plain)")
         #expect(parts.html.contains("<h2>"))
         #expect(text.contains("Date: Mon, 23 Nov 2026 10:00:00 +0000"))
-        #expect(n.classifyMail(.failure(.network("Login denied"))).outcome == .permanent(.unauthorized, disablesNotifier: true))
-        #expect(n.classifyMail(.failure(.timeout("t"))).outcome == .retry(.timeout, after: nil))
+        #expect(n.classify(.mail(.failure(.network("Login denied"))), editing: false).outcome == .permanent(.unauthorized, disablesNotifier: true))
+        #expect(n.classify(.mail(.failure(.timeout("t"))), editing: false).outcome == .retry(.timeout, after: nil))
     }
 }
 

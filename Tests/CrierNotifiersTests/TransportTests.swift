@@ -84,7 +84,7 @@ import Testing
         let batch = AlertBatch(fingerprint: Fingerprint(value: 7), rule: alert.rule, severity: .error, labels: [], reason: .first,
                                alerts: [alert], count: 1, firstSeen: t0, lastSeen: t0, decidedAt: t0, episodeCount: 1, episodeStart: t0)
         guard case .mail(let mail) = n.request(payload: n.render(batch).body.encoded, editing: nil, now: t0) else { return Classified(.delivered(messageID: nil)) }
-        return n.classifyMail(CurlTransport().send(mail: mail))
+        return n.classify(CurlTransport().send(.mail(mail)), editing: false)
     }
 
     @Test func aMessageArrivesWholeForEveryRecipient() throws {

@@ -12,7 +12,7 @@ import CrierPlatform
 /// loopback server, and that none of it carries a credential, for every kind of notifier.
 @Suite struct TelemetryTests {
     /// Every notifier fails once against a server (or SMTP server) that quotes the request back.
-    @Test func attemptsQueueAndBreakerAreExportedWithoutCredentials() throws {
+    @Test func attemptsQueueAndBreakerAreExportedWithoutCredentials() async throws {
         let fixture = try CredentialFixture { r in
             r.path.contains("/api/webhooks/2/") ? .respond(status: 404, body: #"{"message": "Unknown Webhook", "code": 10015}"#) : nil
         }
@@ -23,15 +23,22 @@ import CrierPlatform
 
             """, origin: "test.yaml")
         let telemetry = Telemetry()
-        let log = AttemptLog()
+        let (attempts, log) = AsyncStream<String>.makeStream()
         for config in loaded.config.notifiers {
             let notifier = Notifiers.make(config)
             try h.enqueue([h.batch(group: 1)], for: notifier)
-            let worker = try h.worker(notifier, log: log)
-            worker.telemetry = telemetry
-            #expect(try worker.step(CurlTransport()) == nil, "\(config.name) attempted")
+            // One attempt through libcurl, on manual time: then it waits for its retry (or is disabled).
+            let delivery = try h.delivery(notifier, make: { CurlTransport() }, telemetry: telemetry, progress: {
+                if case .attempted = $0 { log.yield(config.name) }
+            })
+            let task = Task { _ = try? await delivery.run() }
+            _ = await h.clock.sleepers()
+            await h.stop(delivery, task)
         }
-        #expect(log.snapshot.count == loaded.config.notifiers.count)
+        log.finish()
+        var attempted: [String] = []
+        for await name in attempts { attempted.append(name) }
+        #expect(attempted == loaded.config.notifiers.map(\.name))
 
         let metrics = String(decoding: telemetry.scrape(store: h.store, notifiers: loaded.config.notifiers, now: WallClock.now()),
                              as: UTF8.self)

@@ -30,7 +30,8 @@ import Testing
                                                                        format: .text, message: "m"),
                                            hits: [.init(rule: "celery.task_failed", captures: [Capture("task", "x")])],
                                            isOwner: true, collector: nil, classifier: nil, heldBlanks: 0, lastSeen: t0)]
-        changes.outbox = [OutboxEntry(notifier: "console", kind: "console", batch: batch, title: "t", payload: "{\"text\":\"x\"}")]
+        changes.outbox = [OutboxEntry(notifier: "console", notifierKind: .console, kind: .alert, batch: batch,
+                                      payload: "{\"text\":\"x\"}")]
         do {
             let store = try StateStore(directory: dir.path)
             let ids = try store.commit(changes)
@@ -43,10 +44,13 @@ import Testing
         #expect(groups.count == 1 && groups[0].0 == Fingerprint(value: 7))
         #expect(groups[0].1.pendingSamples == [alert(1)] && groups[0].1.flushAt == t0 + .seconds(10))
         #expect(try store.loadHeld() == changes.held)
-        let pending = try store.pendingOutbox(notifiers: ["console"])
-        #expect(pending.map(\.payload) == ["{\"text\":\"x\"}"])
-        try store.markDelivered(pending[0].id, at: t0)
-        #expect(try store.outboxCounts() == ["delivered": 1])
+        let pending = try store.outboxHead(notifier: "console")
+        #expect(pending.rows.map(\.payload) == ["{\"text\":\"x\"}"] && pending.unreadable.isEmpty)
+        #expect(pending.rows.first?.batch == batch && pending.rows.first?.kind == .alert)
+        var delivered = OutboxUpdate(status: .delivered)
+        delivered.deliveredAt = t0
+        try store.update(pending.rows[0].id, delivered)
+        #expect(try store.outboxCounts() == [.delivered: 1])
     }
 
     @Test func aDamagedFileIsRefusedWithAWayOut() throws {

@@ -51,6 +51,9 @@ public struct FacetCount: Hashable, Sendable, Codable {
     public var noun: String?
     public var plural: String?
 
+    /// Stored with batches (`StateSchema`): renaming a property must not change these.
+    enum CodingKeys: String, CodingKey { case name, count, noun, plural }
+
     public init(_ name: String, _ count: Int, noun: String? = nil, plural: String? = nil) {
         self.name = name
         self.count = count

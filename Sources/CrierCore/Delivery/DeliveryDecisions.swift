@@ -46,6 +46,9 @@ public struct LearnedLimit: Equatable, Sendable, Codable {
         self.bucket = bucket
         self.limit = limit
     }
+
+    /// Stored names (in `NotifierState`): renaming a property must not change them.
+    enum CodingKeys: String, CodingKey { case remaining, resetAfter, bucket, limit }
 }
 
 /// Configured pacing as sliding windows: at most `count` sends in any `window`. A sliding
@@ -142,11 +145,19 @@ public struct CircuitBreaker: Sendable, Equatable, Codable {
         case closed(failures: Int)
         case open(until: Timestamp)
         case halfOpen(probing: Bool)
+
+        enum CodingKeys: String, CodingKey { case closed, open, halfOpen }
+        enum ClosedCodingKeys: String, CodingKey { case failures }
+        enum OpenCodingKeys: String, CodingKey { case until }
+        enum HalfOpenCodingKeys: String, CodingKey { case probing }
     }
 
     public var threshold = 5
     public var openFor: Duration = .seconds(60)
     public private(set) var state = State.closed(failures: 0)
+
+    /// Stored names (in `NotifierState`): renaming a property must not change them.
+    enum CodingKeys: String, CodingKey { case threshold, openFor, state }
 
     public init(threshold: Int = 5, openFor: Duration = .seconds(60)) {
         self.threshold = threshold
@@ -168,13 +179,27 @@ public struct CircuitBreaker: Sendable, Equatable, Codable {
         }
     }
 
+    /// When a send may go, without moving the state (a planner's question): an open breaker
+    /// whose time has come allows one probe; nil while a probe waits for its answer.
+    public func sendableAt(now: Timestamp) -> Timestamp? {
+        switch state {
+        case .closed: now
+        case .open(let until): max(now, until)
+        case .halfOpen(let probing): probing ? nil : now
+        }
+    }
+
     /// After a restart no probe is in flight any more, whatever was saved.
     public mutating func restored() {
         if case .halfOpen(true) = state { state = .halfOpen(probing: false) }
     }
 
+    /// A request goes out: past an open breaker's time (or half-open), it is the one probe.
     public mutating func willSend() {
-        if case .halfOpen = state { state = .halfOpen(probing: true) }
+        switch state {
+        case .closed: break
+        case .open, .halfOpen: state = .halfOpen(probing: true)
+        }
     }
 
     public mutating func succeeded() { state = .closed(failures: 0) }

@@ -3,6 +3,9 @@ public struct Label: Hashable, Sendable, Codable {
     public var name: String
     public var value: String
 
+    /// Stored in the outbox (`StateSchema`): renaming a property must not change these.
+    enum CodingKeys: String, CodingKey { case name, value }
+
     public init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
@@ -13,6 +16,9 @@ public struct Label: Hashable, Sendable, Codable {
 public struct AlertField: Hashable, Sendable, Codable {
     public var name: String
     public var value: String
+
+    /// Stored in the outbox (`StateSchema`): renaming a property must not change these.
+    enum CodingKeys: String, CodingKey { case name, value }
 
     public init(_ name: String, _ value: String) {
         self.name = name
@@ -41,6 +47,12 @@ public struct Alert: Hashable, Sendable, Codable {
     public var source: String
     public var position: RecordPosition?
     public var flags: RecordFlags
+
+    /// Stored in the outbox (`StateSchema`): renaming a property must not change these.
+    enum CodingKeys: String, CodingKey {
+        case rule, severity, title, body, fields, labels, fingerprint, timestamp, link, host, excerpt, traceback, source
+        case position, flags
+    }
 
     public init(rule: String, severity: Severity, title: String, body: String, fields: [AlertField] = [],
                 labels: [Label] = [], fingerprint: Fingerprint, timestamp: Timestamp, link: String? = nil,
@@ -111,6 +123,12 @@ public struct AlertBatch: Hashable, Sendable, Codable {
     /// Occurrences per description when they differ ("3 in queued > 30 min, 1 in running >
     /// 2 h"); nil when the group has one kind (optional so stored batches still decode).
     public var facets: [FacetCount]?
+
+    /// Stored in the outbox (`StateSchema`): renaming a property must not change these.
+    enum CodingKeys: String, CodingKey {
+        case fingerprint, rule, severity, labels, reason, alerts, count, firstSeen, lastSeen, decidedAt, episodeCount
+        case episodeStart, previousMessageAt, facets
+    }
 
     public init(fingerprint: Fingerprint, rule: String, severity: Severity, labels: [Label], reason: BatchReason,
                 alerts: [Alert], count: Int, firstSeen: Timestamp, lastSeen: Timestamp, decidedAt: Timestamp,

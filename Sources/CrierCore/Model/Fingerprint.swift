@@ -5,6 +5,9 @@
 public struct Fingerprint: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public var value: UInt64
 
+    /// Stored in the state database: renaming the property must not change it.
+    enum CodingKeys: String, CodingKey { case value }
+
     public init(value: UInt64) { self.value = value }
 
     public init() { value = 0xcbf2_9ce4_8422_2325 }

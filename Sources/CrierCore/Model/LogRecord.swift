@@ -7,6 +7,10 @@
 /// records and alert samples) keeps its shape, `{"replay":{"line":N}}`.
 public enum RecordPosition: Hashable, Sendable, Codable {
     case replay(line: Int)
+
+    /// Stored with alerts (`StateSchema`): renaming a case or label must not change these.
+    enum CodingKeys: String, CodingKey { case replay }
+    enum ReplayCodingKeys: String, CodingKey { case line }
 }
 
 /// How the record was written, which decides where `host`, `ident` and the rest come from.

@@ -6,4 +6,9 @@ public enum SourceCheckpoint: Hashable, Sendable, Codable {
     /// `headFingerprint` hashes the first `headLength` bytes, so a new file that reuses the
     /// inode is told apart from the one that was being read.
     case file(path: String, device: UInt64, inode: UInt64, offset: UInt64, headFingerprint: UInt64, headLength: Int)
+
+    /// Stored in `source_checkpoint.position`: renaming a case or label must not change these.
+    enum CodingKeys: String, CodingKey { case journal, file }
+    enum JournalCodingKeys: String, CodingKey { case cursor }
+    enum FileCodingKeys: String, CodingKey { case path, device, inode, offset, headFingerprint, headLength }
 }

@@ -6,6 +6,9 @@
 public struct Timestamp: Hashable, Comparable, Sendable, Codable {
     public var microseconds: Int64
 
+    /// Stored in the state database: renaming the property must not change it.
+    enum CodingKeys: String, CodingKey { case microseconds }
+
     public init(microseconds: Int64) { self.microseconds = microseconds }
 
     public init(seconds: Int64, microseconds: Int64 = 0) {

@@ -12,6 +12,9 @@ public struct Traceback: Hashable, Sendable, Codable {
     /// The innermost frame of the final traceback: `tasks.py:5 in add`.
     public var lastFrame: String?
 
+    /// Stored with alerts (`StateSchema`): renaming a property must not change these.
+    enum CodingKeys: String, CodingKey { case text, lineCount, exceptionType, exceptionMessage, lastFrame }
+
     public static let startMarker = "Traceback (most recent call last):"
 
     public init(text: String, lineCount: Int? = nil) {

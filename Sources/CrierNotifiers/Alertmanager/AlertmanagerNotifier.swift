@@ -38,8 +38,4 @@ public struct AlertmanagerNotifier: Notifier {
         request.connectTimeout = settings.connection.connectTimeout
         return .http(request)
     }
-
-    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
-        classifyHTTP(result)
-    }
 }

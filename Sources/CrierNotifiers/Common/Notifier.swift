@@ -1,38 +1,21 @@
 public import CrierCore
 
-/// What a delivery worker sends for one outbox row.
-public enum DeliveryRequest: Sendable {
-    case http(HTTPRequest)
-    case mail(MailRequest)
-    /// Text for the console (standard output).
-    case console(String)
-}
-
-/// A notifier's reading of an attempt: what to do, what the server said about its limits,
-/// and a short description for history (`last_error`), never containing the URL.
-public struct Classified: Equatable, Sendable {
-    public var outcome: DeliveryOutcome
-    public var learned: LearnedLimit?
-    public var detail: String
-    public var status: Int?
-
-    public init(_ outcome: DeliveryOutcome, learned: LearnedLimit? = nil, detail: String = "", status: Int? = nil) {
-        self.outcome = outcome
-        self.learned = learned
-        self.detail = detail
-        self.status = status
-    }
-}
-
 /// A notifier (DESIGN §5): render (from `BatchRenderer`), build the request, classify the
-/// answer. Pure: the worker does the sending, waiting and bookkeeping, once for all kinds.
+/// answer, and say what it can do (edit in place, a plain-text form). Pure: delivery does
+/// the sending, waiting and bookkeeping, once for all kinds.
 public protocol Notifier: BatchRenderer {
     var config: NotifierConfig { get }
     /// Pacing when `rate_limit` is not configured.
     var defaultLimits: [SendRateLimiter.Window] { get }
+    /// A continuing burst updates the group's last message instead of posting a new one.
+    var editsInPlace: Bool { get }
+    /// How long a stopping crier goes on delivering what is due (nil: only the request in
+    /// flight finishes; the rest waits in the outbox for the next start).
+    var drainOnStop: Duration? { get }
     /// The request for a rendered payload; `editing` names a message to update in place.
     func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest
-    func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified
+    /// What the transport's answer means: HTTP, SMTP or a printed line.
+    func classify(_ result: TransportResult, editing: Bool) -> Classified
     /// A bare-text payload to send once when the rich one was refused with a 400 (a Block
     /// Kit or embed rule crier got wrong): resending the same body is a bug, and dropping the
     /// alert loses it (WEBHOOK_APIS.md §3, rule 1). nil: no such form.
@@ -41,7 +24,21 @@ public protocol Notifier: BatchRenderer {
 
 extension Notifier {
     public var defaultLimits: [SendRateLimiter.Window] { [] }
+    public var editsInPlace: Bool { false }
+    public var drainOnStop: Duration? { nil }
     public func plainFallback(_ batch: AlertBatch) -> String? { nil }
+
+    public func classify(_ result: TransportResult, editing: Bool) -> Classified { classifyTransport(result) }
+
+    /// The generic reading of any transport's answer (HTTP by `classifyHTTP`, SMTP by
+    /// `classifyMail`); notifiers with their own reading of HTTP call this for the rest.
+    public func classifyTransport(_ result: TransportResult) -> Classified {
+        switch result {
+        case .http(let http): classifyHTTP(http)
+        case .mail(let mail): classifyMail(mail)
+        case .printed: Classified(.delivered(messageID: nil), detail: "printed")
+        }
+    }
 
     /// The generic reading of an HTTP answer: 2xx delivered, 429 and 5xx later, the
     /// webhook's own errors (401/403/404/410) disable it, other 4xx are the payload's fault.
@@ -65,6 +62,23 @@ extension Notifier {
             case 400..<500: return Classified(.permanent(.badPayload, disablesNotifier: false), detail: detail, status: r.status)
             default: return Classified(.permanent(.unexpectedStatus, disablesNotifier: false), detail: detail, status: r.status)
             }
+        }
+    }
+
+    /// An SMTP attempt: a refused login disables the notifier, refused recipients or a
+    /// refused message are the message's fault, anything else is tried again.
+    public func classifyMail(_ result: Result<Void, TransportFailure>) -> Classified {
+        switch result {
+        case .success: return Classified(.delivered(messageID: nil), detail: "accepted by the SMTP server")
+        case .failure(let failure):
+            let text = failure.description.lowercased()
+            if text.contains("login denied") || text.contains("authentication") {
+                return Classified(.permanent(.unauthorized, disablesNotifier: true), detail: failure.description)
+            }
+            if text.contains("rcpt") || text.contains("recipient") || text.contains("mail from") {
+                return Classified(.permanent(.mailRejected, disablesNotifier: false), detail: failure.description)
+            }
+            return Classified(.retry(FailureReason(transport: failure), after: nil), detail: failure.description)
         }
     }
 }
@@ -95,7 +109,7 @@ enum NotifierText {
     }
 }
 
-/// The console: prints the text payload. Never fails.
+/// The console: prints the text payload (through `ConsoleTransport`). Never fails.
 public struct ConsoleNotifier: Notifier {
     public let settings: ConsoleConfig
     private let renderer: ConsoleRenderer
@@ -108,13 +122,12 @@ public struct ConsoleNotifier: Notifier {
         renderer = ConsoleRenderer(name: config.common.name)
     }
 
+    /// Printing costs nothing: what is due is printed before exit.
+    public var drainOnStop: Duration? { .seconds(5) }
+
     public func render(_ batch: AlertBatch) -> RenderedPayload { renderer.render(batch) }
 
     public func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest {
         .console(JSONText.stringField("text", in: payload) ?? payload)
-    }
-
-    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
-        Classified(.delivered(messageID: nil), detail: "printed")
     }
 }

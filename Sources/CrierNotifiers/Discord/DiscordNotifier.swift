@@ -15,6 +15,9 @@ public struct DiscordNotifier: Notifier {
         renderer = DiscordRenderer(config: config)
     }
 
+    /// `update: edit` (the default): a continuing burst edits the group's message.
+    public var editsInPlace: Bool { config.update == .edit }
+
     /// 5 per 2 s per webhook and about 30 per minute per channel (observed).
     public var defaultLimits: [SendRateLimiter.Window] {
         [.init(count: 5, length: .seconds(2)), .init(count: 30, length: .seconds(60))]
@@ -55,9 +58,9 @@ public struct DiscordNotifier: Notifier {
         return (String(url[..<q]), String(url[url.index(after: q)...]))
     }
 
-    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
-        var classified = classifyHTTP(result)
-        guard case .success(let r) = result else { return classified }
+    public func classify(_ result: TransportResult, editing: Bool) -> Classified {
+        var classified = classifyTransport(result)
+        guard case .http(.success(let r)) = result else { return classified }
         classified.learned = DiscordNotifier.learned(r)
         switch r.status {
         case 200, 204:

@@ -72,27 +72,6 @@ public struct EmailNotifier: Notifier {
         return .mail(mail)
     }
 
-    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
-        classifyHTTP(result)
-    }
-
-    /// An SMTP attempt: a refused login disables the notifier, refused recipients or a
-    /// refused message are the message's fault, anything else is tried again.
-    public func classifyMail(_ result: Result<Void, TransportFailure>) -> Classified {
-        switch result {
-        case .success: return Classified(.delivered(messageID: nil), detail: "accepted by the SMTP server")
-        case .failure(let failure):
-            let text = failure.description.lowercased()
-            if text.contains("login denied") || text.contains("authentication") {
-                return Classified(.permanent(.unauthorized, disablesNotifier: true), detail: failure.description)
-            }
-            if text.contains("rcpt") || text.contains("recipient") || text.contains("mail from") {
-                return Classified(.permanent(.mailRejected, disablesNotifier: false), detail: failure.description)
-            }
-            return Classified(.retry(FailureReason(transport: failure), after: nil), detail: failure.description)
-        }
-    }
-
     static func escape(_ s: String) -> String {
         var out = ""
         for ch in s {

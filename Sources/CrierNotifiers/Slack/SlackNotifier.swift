@@ -34,9 +34,9 @@ public struct SlackNotifier: Notifier {
         return .http(request)
     }
 
-    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
-        var classified = classifyHTTP(result)
-        guard case .success(let r) = result else { return classified }
+    public func classify(_ result: TransportResult, editing: Bool) -> Classified {
+        var classified = classifyTransport(result)
+        guard case .http(.success(let r)) = result else { return classified }
         let error = r.bodyText.trimmingCharacters(in: " \n\r\t")
         if r.status == 429 {
             // Decide on the status and Retry-After only: the body's shape has changed over time.

@@ -1,10 +1,10 @@
 // The only Swift file that imports libcurl (DESIGN §2).
 internal import CCurl
-import CrierCore
+public import CrierCore
 
 /// HTTP(S) and SMTP through one reused libcurl easy handle (keep-alive). TLS verification is
 /// on; the proxy environment variables (`https_proxy`, `no_proxy`…) are honoured by libcurl.
-/// Not thread-safe: one per delivery worker thread.
+/// Not thread-safe: one per notifier, on that notifier's transport thread.
 public final class CurlTransport: Transport {
     private let handle: UnsafeMutableRawPointer?
     /// A CA bundle to trust instead of the system's (self-hosted endpoints, tests).
@@ -19,6 +19,14 @@ public final class CurlTransport: Transport {
     }
 
     deinit { if let handle { curl_easy_cleanup(handle) } }
+
+    public func send(_ request: DeliveryRequest) -> TransportResult {
+        switch request {
+        case .http(let http): .http(send(http))
+        case .mail(let mail): .mail(send(mail: mail))
+        case .console: .http(.failure(.network("a console line is not a network request")))
+        }
+    }
 
     /// Collects response bytes and header lines from libcurl's callbacks.
     final class Collector {

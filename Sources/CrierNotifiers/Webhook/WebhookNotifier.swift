@@ -40,10 +40,6 @@ public struct WebhookNotifier: Notifier {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).\(body)".utf8), using: key)
         return mac.map { String($0, radix: 16).leftPadded(2) }.joined()
     }
-
-    public func classify(_ result: Result<HTTPResponse, TransportFailure>, editing: Bool) -> Classified {
-        classifyHTTP(result)
-    }
 }
 
 extension String {

@@ -56,8 +56,13 @@ struct AdminServer: Service {
         router.get("api/v1/history") { request, _ -> Response in
             let query = request.uri.queryParameters
             let limit = query.get("limit", as: Int.self).map { min(max($0, 1), 10_000) } ?? 100
+            let status = query.get("status").map { OutboxStatus(rawValue: $0) }
+            if let status, status == nil {
+                let known = OutboxStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                return AdminServer.json(.badRequest, .object(["error": .string("status must be one of \(known)")]))
+            }
             do {
-                let rows = try store.history(notifier: query.get("notifier"), status: query.get("status"), limit: limit)
+                let rows = try store.history(notifier: query.get("notifier"), status: status ?? nil, limit: limit)
                 return AdminServer.json(.ok, .object(["deliveries": .array(rows.map(\.json))]))
             } catch {
                 return AdminServer.json(.internalServerError, .object(["error": .string("\(error)")]))

@@ -17,7 +17,7 @@ struct StatusReport {
 
     var database: String
     /// Rows per outbox state, over all notifiers.
-    var outbox: [String: Int]
+    var outbox: [OutboxStatus: Int]
     var notifiers: [NotifierStatus]
     var now: Timestamp
 
@@ -30,14 +30,15 @@ struct StatusReport {
         for config in config.notifiers {
             let limiter = SendRateLimiter(config.rateLimit, default: Notifiers.make(config).defaultLimits)
             notifiers.append(NotifierStatus(name: config.name, kind: config.kind.rawValue,
-                                            waiting: try store.pendingCount(notifier: config.name),
+                                            waiting: try store.waitingCount(notifier: config.name),
                                             state: states[config.name] ?? NotifierState(), limits: limiter.windows))
         }
     }
 
     /// `crier status`.
     var lines: [String] {
-        var out = ["state \(database): outbox " + outbox.keys.sorted().map { "\($0) \(outbox[$0]!)" }.joined(separator: ", ")]
+        let counts = outbox.map { ($0.key.rawValue, $0.value) }.sorted { $0.0 < $1.0 }
+        var out = ["state \(database): outbox " + counts.map { "\($0.0) \($0.1)" }.joined(separator: ", ")]
         for n in notifiers {
             let s = n.state
             var line = "  \(n.name) (\(n.kind)): \(n.waiting) waiting, breaker \(s.breaker.label)"
@@ -62,7 +63,7 @@ struct StatusReport {
     var json: JSONValue {
         func time(_ t: Timestamp?) -> JSONValue { t.map { .string($0.iso8601) } ?? .null }
         var outboxJSON = JSONObject()
-        for status in outbox.keys.sorted() { outboxJSON[status] = .int(Int64(outbox[status]!)) }
+        for (status, n) in outbox.sorted(by: { $0.key.rawValue < $1.key.rawValue }) { outboxJSON[status.rawValue] = .int(Int64(n)) }
         let list: [JSONValue] = notifiers.map { n in
             let s = n.state
             var o = JSONObject()
@@ -98,7 +99,7 @@ extension HistoryRow {
         var o = JSONObject()
         o["id"] = .int(id)
         o["notifier"] = .string(notifier)
-        o["status"] = .string(status)
+        o["status"] = .string(statusText)
         o["rule"] = .string(rule)
         o["severity"] = .string(severity)
         o["reason"] = .string(reason)

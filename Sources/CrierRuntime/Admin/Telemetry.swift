@@ -10,8 +10,8 @@ public import Prometheus
 /// sets stay bounded, and neither a webhook URL nor a server's error text can reach them
 /// (DESIGN §5, §6).
 ///
-/// Counters are pushed where things happen (the pipeline after each chunk, a delivery
-/// worker after each attempt); queue depth, breaker and disable state are read from the
+/// Counters are pushed where things happen (the pipeline after each chunk, a notifier's
+/// delivery after each attempt); queue depth, breaker and disable state are read from the
 /// state database when scraped, so they are right even for rows an earlier run left.
 public final class Telemetry: Sendable {
     public let registry = PrometheusCollectorRegistry()
@@ -38,7 +38,7 @@ public final class Telemetry: Sendable {
     /// one in seconds, and 10 s is the default total timeout.
     static let deliveryBuckets: [Duration] = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30].map { .milliseconds(Int64($0 * 1000)) }
 
-    /// One attempt of a delivery worker: `result` is delivered, retry, rate_limited or dead;
+    /// One attempt of a notifier's delivery: `result` is delivered, retry, rate_limited or dead;
     /// `reason` a `FailureReason` (or `none`).
     func deliveryAttempt(notifier: String, outcome: DeliveryOutcome, duration: Duration?) {
         let (result, reason): (String, String) = switch outcome {
@@ -71,8 +71,6 @@ public final class Telemetry: Sendable {
 
     // MARK: Scrape
 
-    /// Outbox states reported per notifier (every one, so a drained queue reads 0).
-    static let outboxStates = ["pending", "retrying", "rate_limited", "delivered", "dead", "merged"]
 
     /// Sets the gauges read from the state database, then renders every metric.
     public func scrape(store: StateStore?, notifiers: [NotifierConfig], now: Timestamp) -> [UInt8] {
@@ -81,8 +79,9 @@ public final class Telemetry: Sendable {
             let states = Dictionary(((try? store.allNotifierStates()) ?? []).map { ($0.notifier, $0.state) },
                                     uniquingKeysWith: { a, _ in a })
             for config in notifiers {
-                for status in Telemetry.outboxStates {
-                    gauge("outbox_messages", labels: [("notifier", config.name), ("status", status)],
+                // Every state, so a drained queue reads 0.
+                for status in OutboxStatus.allCases {
+                    gauge("outbox_messages", labels: [("notifier", config.name), ("status", status.rawValue)],
                           "Outbox rows per notifier and state (delivered and dead rows are kept for the history retention).")
                         .set(Int64(counts[config.name]?[status] ?? 0))
                 }

@@ -8,8 +8,14 @@ import Logging
 /// `crier send-test`, `status`, `history`, `stats`: read (or, for send-test, use) the state
 /// database of the configured `state_dir`. Nothing printed contains a webhook URL.
 extension Commands {
-    static func openStore(_ loaded: LoadedConfig, create: Bool = true) -> StateStore? {
-        let directory = LiveRuntime.stateDirectory(loaded.config, environment: ProcessInfo.processInfo.environment)
+    /// The state database of `stateDirectory` (else the configured one); with `create: false`
+    /// one that does not exist yet is an error. A permission problem is said as one.
+    static func openStore(_ loaded: LoadedConfig, stateDirectory: String? = nil, create: Bool = true) -> StateStore? {
+        let directory = stateDirectory ?? LiveRuntime.stateDirectory(loaded.config, environment: ProcessInfo.processInfo.environment)
+        if let problem = StateStore.accessProblem(directory: directory) {
+            printError(problem.message)
+            return nil
+        }
         if !create && !FileManager.default.fileExists(atPath: "\(directory)/crier.db") {
             printError("no state database in \(directory) yet (it is created by `crier run`)")
             return nil
@@ -47,36 +53,21 @@ extension Commands {
                                    episodeCount: 1, episodeStart: now)
             do {
                 var changes = StateStore.Changes(now: now)
-                changes.outbox = [OutboxEntry(notifier: config.name, kind: config.kind.rawValue, batch: batch,
-                                              title: alert.title, payload: n.render(batch).body.encoded)]
+                changes.outbox = [OutboxEntry(notifier: config.name, notifierKind: config.kind, kind: .test, batch: batch,
+                                              payload: n.render(batch).body.encoded)]
                 let id = try store.commit(changes)[0]
-                let worker = try DeliveryWorker(notifier: n, store: store, shared: SharedLimits(), logger: logger,
-                                                console: config.kind == .console ? out : nil) { CurlTransport(caBundle: config.caBundle) }
-                let transport: any Transport = CurlTransport(caBundle: config.caBundle)
-                // Older rows of this notifier go first (FIFO): step until the test row has an answer.
-                var result: HistoryRow?
-                for _ in 0..<1_000 {
-                    if let wait = try worker.step(transport), wait != .distantFuture, wait > WallClock.now() {
-                        let micros = (wait - WallClock.now()).microseconds
-                        if micros > 30_000_000 { break }
-                        usleep(UInt32(max(0, micros)))
-                    }
-                    result = try store.history(notifier: config.name, limit: 1_000).first { $0.id == id }
-                    if let r = result, r.status != "pending" { break }
-                    if worker.currentStateDisabled != nil { break }
-                }
-                let row = result
-                let ms = row?.responseMillis.map { " in \($0) ms" } ?? ""
-                switch row?.status {
-                case "delivered": out.line("\(config.name) (\(config.kind.rawValue)): delivered\(ms)")
-                case let status?:
+                let (result, disabled) = try deliverOne(id, notifier: n, store: store, logger: logger)
+                let ms = result?.responseMillis.map { " in \($0) ms" } ?? ""
+                if let result, result.status == .delivered {
+                    out.line("\(config.name) (\(config.kind.rawValue)): delivered\(ms)")
+                } else if let result {
                     failures += 1
-                    out.line("\(config.name) (\(config.kind.rawValue)): \(status)\(ms): \(row?.lastError ?? "")")
-                case nil:
+                    out.line("\(config.name) (\(config.kind.rawValue)): \(result.statusText)\(ms): \(result.lastError ?? "")")
+                } else {
                     failures += 1
                     out.line("\(config.name): no answer")
                 }
-                if worker.currentStateDisabled != nil {
+                if disabled {
                     out.line("  \(config.name) is disabled until its webhook_url is changed; new alerts for it wait in the outbox")
                 }
             } catch {
@@ -88,9 +79,34 @@ extension Commands {
         return failures == 0 ? 0 : 1
     }
 
+    /// Delivers the notifier's outbox (older rows first: FIFO) until row `id` has an answer,
+    /// the notifier is disabled, or the next attempt is more than 30 s away.
+    static func deliverOne(_ id: Int64, notifier: any Notifier, store: StateStore,
+                           logger: Logger) throws(StoreError) -> (result: HistoryRow?, disabled: Bool) {
+        let (progress, signal) = AsyncStream<NotifierDelivery.Progress>.makeStream()
+        let config = notifier.config
+        let delivery = try NotifierDelivery(notifier: notifier, store: store, shared: SharedLimits(), clock: LiveDeliveryClock(),
+                                            logger: logger, makeTransport: { Transports.make(config) },
+                                            progress: { signal.yield($0) })
+        @Sendable func answer() -> HistoryRow? { (try? store.history(notifier: notifier.name, limit: 1_000))?.first { $0.id == id } }
+        BlockingTask.run {
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await delivery.run() }
+                for await event in progress {
+                    if let row = answer(), row.status != .pending { break }
+                    if delivery.state.disabledReason != nil { break }
+                    if case .waiting(let until) = event, until.map({ $0 - WallClock.now() > .seconds(30) }) ?? true { break }
+                }
+                delivery.requestStop(.now)
+            }
+        }
+        return (answer(), delivery.state.disabledReason != nil)
+    }
+
     /// Queue depth, breaker, blocks and learned limits per notifier.
-    public static func status(configPath: String?) -> Int32 {
-        guard let loaded = loadOrReport(configPath), let store = openStore(loaded, create: false) else { return 1 }
+    public static func status(configPath: String?, stateDirectory: String? = nil) -> Int32 {
+        guard let loaded = loadOrReport(configPath),
+              let store = openStore(loaded, stateDirectory: stateDirectory, create: false) else { return 1 }
         let out = OutputWriter()
         do {
             for line in try StatusReport(config: loaded.config, store: store, now: WallClock.now()).lines { out.line(line) }
@@ -103,13 +119,23 @@ extension Commands {
         return 0
     }
 
-    public static func history(configPath: String?, notifier: String?, status: String?, since: Duration?, limit: Int) -> Int32 {
-        guard let loaded = loadOrReport(configPath), let store = openStore(loaded, create: false) else { return 1 }
+    public static func history(configPath: String?, stateDirectory: String? = nil, notifier: String?, status: String?,
+                               since: Duration?, limit: Int) -> Int32 {
+        var wanted: OutboxStatus?
+        if let status {
+            guard let known = OutboxStatus(rawValue: status) else {
+                printError("--status must be one of \(OutboxStatus.allCases.map(\.rawValue).joined(separator: ", ")), not '\(status)'")
+                return 2
+            }
+            wanted = known
+        }
+        guard let loaded = loadOrReport(configPath),
+              let store = openStore(loaded, stateDirectory: stateDirectory, create: false) else { return 1 }
         let out = OutputWriter()
         do {
-            let rows = try store.history(notifier: notifier, status: status, since: since.map { WallClock.now() - $0 }, limit: limit)
+            let rows = try store.history(notifier: notifier, status: wanted, since: since.map { WallClock.now() - $0 }, limit: limit)
             for r in rows.reversed() {
-                var line = "\(r.createdAt.shortUTC)  #\(r.id)  \(r.notifier)  \(r.status)"
+                var line = "\(r.createdAt.shortUTC)  #\(r.id)  \(r.notifier)  \(r.statusText)"
                 if r.attempts > 1 { line += " after \(r.attempts) attempts" }
                 if let code = r.responseStatus { line += " (HTTP \(code)" + (r.responseMillis.map { ", \($0) ms" } ?? "") + ")" }
                 line += "  \(r.reason) ×\(HumanFormat.count(r.count))  \(r.rule)  \(r.title)"
@@ -125,21 +151,23 @@ extension Commands {
         return 0
     }
 
-    public static func stats(configPath: String?, since: Duration?) -> Int32 {
-        guard let loaded = loadOrReport(configPath), let store = openStore(loaded, create: false) else { return 1 }
+    public static func stats(configPath: String?, stateDirectory: String? = nil, since: Duration?) -> Int32 {
+        guard let loaded = loadOrReport(configPath),
+              let store = openStore(loaded, stateDirectory: stateDirectory, create: false) else { return 1 }
         let out = OutputWriter()
         do {
             let s = try store.deliveryStats(since: since.map { WallClock.now() - $0 })
             out.line("deliveries" + (since.map { " in the last \(HumanFormat.duration($0))" } ?? "") + ":")
             for notifier in s.byNotifier.keys.sorted() {
                 let counts = s.byNotifier[notifier]!
-                let delivered = counts["delivered"] ?? 0, dead = counts["dead"] ?? 0
+                let delivered = counts[.delivered] ?? 0, dead = counts[.dead] ?? 0
                 let finished = delivered + dead
                 let rate = finished == 0 ? "-" : String(format: "%.1f%%", Double(delivered) * 100 / Double(finished))
                 let times = s.responseMillis[notifier] ?? []
                 func p(_ q: Double) -> String { times.isEmpty ? "-" : "\(times[min(times.count - 1, Int(Double(times.count) * q))]) ms" }
                 out.line("  \(notifier): success \(rate), p50 \(p(0.5)), p95 \(p(0.95)); "
-                         + counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", "))
+                         + counts.keys.map(\.rawValue).sorted().map { "\($0) \(counts[OutboxStatus(rawValue: $0)!]!)" }
+                             .joined(separator: ", "))
             }
             out.line("occurrences by rule:")
             for (rule, n) in s.byRule.sorted(by: { $0.value > $1.value }) { out.line("  \(rule.padding(32)) \(HumanFormat.count(n))") }

@@ -4,48 +4,42 @@ import CrierStore
 import Logging
 import ServiceLifecycle
 
-/// One delivery worker per notifier. Shut down last: the requests in flight finish, and
-/// whatever is still pending stays in the outbox for the next start.
-final class DeliveryService: Service, @unchecked Sendable {
-    let workers: [DeliveryWorker]
+/// One `NotifierDelivery` per notifier, run side by side so that one slow or dead webhook
+/// never delays another, and stopped together. Shut down last: the requests in flight
+/// finish, and whatever is still waiting stays in the outbox for the next start.
+final class DeliveryService: Service, Sendable {
+    let deliveries: [NotifierDelivery]
     private let wakeup: DeliveryWakeup
 
+    /// - Parameters:
+    ///   - makeTransport: the transport for a notifier (tests script them).
+    ///   - inputEnded: true when the input ended (piped stdin): then what waits is delivered before exit.
     init(loaded: LoadedConfig, store: StateStore, wakeup: DeliveryWakeup, logger: Logger, telemetry: Telemetry? = nil,
-         makeTransport: @escaping @Sendable (NotifierConfig) -> any Transport = { CurlTransport(caBundle: $0.caBundle) })
-        throws(StoreError)
-    {
+         clock: any DeliveryClock = LiveDeliveryClock(),
+         makeTransport: @escaping @Sendable (NotifierConfig) -> any Transport = Transports.make,
+         inputEnded: @escaping @Sendable () -> Bool = { false },
+         progress: @escaping @Sendable (NotifierDelivery.Progress) -> Void = { _ in }) throws(StoreError) {
         let shared = SharedLimits()
-        let console = OutputWriter()
-        var workers: [DeliveryWorker] = []
+        var deliveries: [NotifierDelivery] = []
         for config in loaded.config.notifiers {
-            let worker = try DeliveryWorker(notifier: Notifiers.make(config), store: store, shared: shared, logger: logger,
-                                            console: config.kind == .console ? console : nil,
-                                            makeTransport: { makeTransport(config) })
-            worker.telemetry = telemetry
-            workers.append(worker)
+            deliveries.append(try NotifierDelivery(notifier: Notifiers.make(config), store: store, shared: shared, clock: clock,
+                                                   logger: logger, telemetry: telemetry,
+                                                   makeTransport: { makeTransport(config) }, inputEnded: inputEnded,
+                                                   progress: progress))
         }
-        self.workers = workers
+        self.deliveries = deliveries
         self.wakeup = wakeup
     }
 
-    /// True when the input ended (piped stdin): then what waits is delivered before exit.
-    var inputEnded: @Sendable () -> Bool = { false }
-    /// How long an ended input waits for its messages to go out.
-    static let drainOnInputEnd = Duration.seconds(60)
-    /// The console costs nothing: what is due is always printed before exit.
-    static let drainConsole = Duration.seconds(5)
-
     func run() async throws {
-        for worker in workers { worker.start() }
-        let workers = self.workers
-        wakeup.listen { for worker in workers { worker.wake() } }
-        try? await gracefulShutdown()
-        // On SIGTERM a network notifier only finishes its request in flight: the rest waits
-        // in the outbox for the next start, and a stop stays quick.
-        let ended = inputEnded()
-        for worker in workers {
-            worker.requestStop(drainFor: ended ? Self.drainOnInputEnd : worker.kind == .console ? Self.drainConsole : nil)
+        let deliveries = self.deliveries
+        wakeup.listen { for delivery in deliveries { delivery.wake() } }
+        // Each delivery hears the group's graceful shutdown itself (task locals are inherited).
+        try await withThrowingDiscardingTaskGroup { group in
+            for delivery in deliveries { group.addTask { try await delivery.run() } }
         }
-        for worker in workers { worker.stopAndWait() }
     }
+
+    /// Asks every delivery to stop (outside a service group: `send-test`, `replay --send`).
+    func requestStop(_ stop: StopRequest) { for delivery in deliveries { delivery.requestStop(stop) } }
 }

@@ -17,42 +17,35 @@ enum ReplaySender {
         do {
             let store = try StateStore(directory: directory)
             var changes = StateStore.Changes(now: WallClock.now())
-            changes.outbox = messages.map { m in
-                OutboxEntry(notifier: m.notifier, kind: m.kind.rawValue, batch: m.batch, title: BatchSummary.headline(m.batch),
-                            payload: m.payload.body.encoded)
-            }
+            changes.outbox = messages.map(OutboxEntry.init)
             try store.commit(changes)
-            let service = try DeliveryService(loaded: loaded, store: store, wakeup: DeliveryWakeup(), logger: logger)
-            let progress = NSCondition()
-            for worker in service.workers {
-                worker.onAttempt = { _, _ in progress.withLock { progress.broadcast() } }
-                worker.start()
-            }
-            defer { for worker in service.workers { worker.stopAndWait() } }
-            while true {
-                let waiting = try service.workers.filter { $0.currentStateDisabled == nil }
-                    .reduce(0) { $0 + (try store.pendingCount(notifier: $1.name)) }
-                if waiting == 0 { break }
-                progress.lock()
-                _ = progress.wait(until: Date().addingTimeInterval(1))
-                progress.unlock()
+            let (progress, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            let service = try DeliveryService(loaded: loaded, store: store, wakeup: DeliveryWakeup(), logger: logger,
+                                              progress: { _ in signal.yield() })
+            BlockingTask.run {
+                await withDiscardingTaskGroup { group in
+                    group.addTask { try? await service.run() }
+                    var updates = progress.makeAsyncIterator()
+                    while service.deliveries.filter({ $0.state.disabledReason == nil })
+                        .reduce(0, { $0 + ((try? store.waitingCount(notifier: $1.name)) ?? 0) }) > 0 {
+                        _ = await updates.next()
+                    }
+                    service.requestStop(.now)
+                }
             }
             let out = OutputWriter()
             out.line("sent \(messages.count) messages:")
-            for worker in service.workers {
-                let rows = try store.history(notifier: worker.name, limit: 1_000_000)
-                let counts = Dictionary(grouping: rows, by: \.status).mapValues(\.count)
+            for delivery in service.deliveries {
+                let rows = try store.history(notifier: delivery.name, limit: 1_000_000)
+                let counts = Dictionary(grouping: rows, by: \.statusText).mapValues(\.count)
                 let parts = counts.keys.sorted().map { "\($0) \(counts[$0]!)" }.joined(separator: ", ")
-                out.line("  \(worker.name): \(parts.isEmpty ? "nothing" : parts)"
-                         + (worker.currentStateDisabled.map { " (disabled: \($0))" } ?? ""))
+                out.line("  \(delivery.name): \(parts.isEmpty ? "nothing" : parts)"
+                         + (delivery.state.disabledReason.map { " (disabled: \($0))" } ?? ""))
             }
             out.flush()
-            return service.workers.contains { $0.currentStateDisabled != nil } ? 1 : 0
-        } catch let error as StoreError {
-            Commands.printError(error.message)
-            return 1
+            return service.deliveries.contains { $0.state.disabledReason != nil } ? 1 : 0
         } catch {
-            Commands.printError("\(error)")
+            Commands.printError(error.message)
             return 1
         }
     }

@@ -117,12 +117,14 @@ public enum LiveRuntime {
         let sourcesService = SourcesService(journals: journals, files: files, stdin: stdin, queue: queue, logger: logger)
         let delivery: DeliveryService
         do {
-            delivery = try DeliveryService(loaded: loaded, store: store, wakeup: wakeup, logger: logger, telemetry: telemetry)
+            delivery = try DeliveryService(loaded: loaded, store: store, wakeup: wakeup, logger: logger, telemetry: telemetry,
+                                           inputEnded: { [flag = sourcesService.inputEnded] in flag.isSet })
         } catch {
             Commands.printError(error.message)
             return 1
         }
-        delivery.inputEnded = { [flag = sourcesService.inputEnded] in flag.isSet }
+        // What could not be restored (skipped, never a reason not to start).
+        for problem in store.takeProblems() { logger.error("\(problem)") }
         let status = "following \(sourcesService.summary); \(loaded.rules.rules.count) rules; state \(store.path)"
         let ready = Flag()
         let readiness = Readiness(parts: 2) { [logger] in

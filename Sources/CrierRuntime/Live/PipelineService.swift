@@ -53,7 +53,7 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
         // Reading the backlog of a few minutes' downtime takes well under this.
         pipeline.correlationHeldUntil = now + PipelineService.correlationGrace
         let correlation = try store.loadCorrelation()
-        let digests = try store.loadDigests().compactMapValues { try? JSONDecoder().decode(DigestState.self, from: Data($0.utf8)) }
+        let digests = try store.loadDigests()
         pipeline.restore(groups: try store.loadGroups(), held: try store.loadHeld(), open: correlation.open,
                          correlationRules: correlation.rules, digests: digests)
         pipeline.output = self
@@ -104,8 +104,8 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
         if s.byNotifier.isEmpty { return ["Delivery: nothing was sent"] }
         return s.byNotifier.keys.sorted().map { name in
             let c = s.byNotifier[name]!
-            let delivered = c["delivered"] ?? 0, dead = c["dead"] ?? 0
-            let waiting = (c["pending"] ?? 0) + (c["retrying"] ?? 0) + (c["rate_limited"] ?? 0)
+            let delivered = c[.delivered] ?? 0, dead = c[.dead] ?? 0
+            let waiting = OutboxStatus.waiting.reduce(0) { $0 + (c[$1] ?? 0) }
             let rate = delivered + dead == 0 ? "" : String(format: " (%.1f%%)", Double(delivered) * 100 / Double(delivered + dead))
             let times = s.responseMillis[name] ?? []
             let p95 = times.isEmpty ? "" : "; p95 \(times[min(times.count - 1, Int(Double(times.count) * 0.95))]) ms"
@@ -115,9 +115,7 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
 
     func message(_ message: OutgoingMessage) {
         metrics?.message(notifier: message.notifier, reason: message.batch.reason)
-        pending.outbox.append(OutboxEntry(notifier: message.notifier, kind: message.kind.rawValue, batch: message.batch,
-                                          title: BatchSummary.headline(message.batch),
-                                          payload: message.payload.body.encoded))
+        pending.outbox.append(OutboxEntry(message))
     }
 
     // MARK: Commit
@@ -138,9 +136,7 @@ final class PipelineService: Service, PipelineOutput, @unchecked Sendable {
             pending.forgotten.insert(fp)
         }
         pending.correlation.merge(state.correlation)
-        for (name, digest) in state.digests {
-            if let data = try? JSONEncoder().encode(digest) { pending.digests[name] = String(decoding: data, as: UTF8.self) }
-        }
+        for (name, digest) in state.digests { pending.digests[name] = digest }
         let held = pipeline.stage.saveHeld()
         if !held.isEmpty || heldWasSaved { pending.held = held }
         let saveDigests = !pending.digests.isEmpty
@@ -223,7 +219,7 @@ struct PendingChanges {
     var held: [HeldStreamSnapshot]?
     var outbox: [OutboxEntry] = []
     var correlation = Correlator.Changes()
-    var digests: [String: String] = [:]
+    var digests: [String: DigestState] = [:]
     /// Chunks whose queue slots are released once this is written.
     var acknowledgements = 0
     var retryAt: Timestamp?

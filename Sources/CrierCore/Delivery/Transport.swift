@@ -1,5 +1,3 @@
-public import CrierCore
-
 /// A request a notifier wants sent. The URL is a `Secret`: webhook URLs are credentials.
 public struct HTTPRequest: Sendable {
     public enum Method: String, Sendable { case get = "GET", post = "POST", patch = "PATCH" }
@@ -42,8 +40,8 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 }
 
-/// Why a request got no HTTP answer. The detail names host and port at most, never the
-/// URL's path or query (where webhook tokens live).
+/// Why a request got no answer. The detail names host and port at most, never the URL's
+/// path or query (where webhook tokens live).
 public enum TransportFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case timeout(String)
     case connect(String)
@@ -98,8 +96,26 @@ public struct MailRequest: Sendable {
     }
 }
 
-/// Sends requests; blocking, so it runs on a thread of its own (DESIGN §4).
+/// What a notifier asks a transport to do for one attempt.
+public enum DeliveryRequest: Sendable {
+    case http(HTTPRequest)
+    case mail(MailRequest)
+    /// Text for a terminal or a log (the console notifier).
+    case console(String)
+}
+
+/// What a transport made of a `DeliveryRequest`, for the notifier's `classify`.
+public enum TransportResult: Sendable {
+    case http(Result<HTTPResponse, TransportFailure>)
+    /// SMTP has no response worth keeping: accepted, or a failure naming the refusal.
+    case mail(Result<Void, TransportFailure>)
+    /// Written to the terminal.
+    case printed
+}
+
+/// Sends requests. Blocking (libcurl, a write to a pipe), so delivery calls it from a thread
+/// of its own, never from Swift's cooperative pool (DESIGN §4). Not required to be
+/// thread-safe: one transport serves one notifier, one request at a time.
 public protocol Transport: AnyObject {
-    func send(_ request: HTTPRequest) -> Result<HTTPResponse, TransportFailure>
-    func send(mail: MailRequest) -> Result<Void, TransportFailure>
+    func send(_ request: DeliveryRequest) -> TransportResult
 }
