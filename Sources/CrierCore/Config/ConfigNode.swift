@@ -106,6 +106,7 @@ public struct ConfigNode {
     }
 
     public func oneOf<T: RawRepresentable>(_ type: T.Type) -> T? where T: CaseIterable, T.RawValue == String {
+        ConfigKeyLog.active?.noteChoices(T.allCases.map(\.rawValue), at: path)
         guard let s = string() else { return nil }
         if let v = T(rawValue: s) { return v }
         error("expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), found '\(s)'")
@@ -236,7 +237,8 @@ public final class ConfigMap {
 
     /// Every entry, in file order, for free-form maps (fields, labels, headers).
     public func pairs() -> [(key: String, value: ConfigNode)] {
-        entries.map { entry in
+        ConfigKeyLog.active?.noteFreeForm(at: path)
+        return entries.map { entry in
             consumed.insert(entry.key)
             return (entry.key, node.child(entry.node, path: childPath(entry.key)))
         }
@@ -245,6 +247,7 @@ public final class ConfigMap {
     /// Reports keys that were never read, with the closest known key as a hint.
     public func finish(known extra: [String] = []) {
         let known = consumed.union(extra)
+        ConfigKeyLog.active?.noteKeys(known, at: path)
         for entry in entries where !known.contains(entry.key) {
             var message = "unknown key"
             if let hint = ConfigMap.closest(to: entry.key, in: Array(known)) { message += " (did you mean '\(hint)'?)" }
