@@ -78,7 +78,8 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio")],
             plugins: ["EmbedPacks"]
         ),
-        // The shipped packs, patterns/*/pack.yaml, compiled into CrierRuntime at build time.
+        // The shipped packs, patterns/*/pack.yaml, compiled into CrierRuntime at build time;
+        // Sources/CrierRuntime/ShippedPacks is a symlink to patterns/ (Plugins/EmbedPacks says why).
         .executableTarget(name: "PackEmbedder"),
         .plugin(name: "EmbedPacks", capability: .buildTool(), dependencies: ["PackEmbedder"]),
         .executableTarget(
