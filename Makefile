@@ -7,7 +7,7 @@ SWIFT ?= swift
 DEB_PACKAGES := libsystemd-dev libcurl4-openssl-dev libpcre2-dev libsimdjson-dev libsqlite3-dev pkg-config systemd-journal-remote socat openssl sqlite3
 CRIER := .build/debug/crier
 
-.PHONY: all install-deps build demo test bench packs clean
+.PHONY: all install-deps build demo test bench clean
 
 all: build
 
@@ -34,10 +34,6 @@ test: build
 
 bench: install-deps
 	$(MAKE) -C Benchmarks run
-
-# Regenerates the embedded copy of patterns/*/pack.yaml (a test fails when it is stale).
-packs:
-	scripts/embed-packs.sh
 
 clean:
 	rm -rf .build

@@ -75,8 +75,13 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
-                           .product(name: "NIOCore", package: "swift-nio")]
+                           .product(name: "NIOCore", package: "swift-nio")],
+            plugins: ["EmbedPacks"]
         ),
+        // The shipped packs, patterns/*/pack.yaml, compiled into CrierRuntime at build time;
+        // Sources/CrierRuntime/ShippedPacks is a symlink to patterns/ (Plugins/EmbedPacks says why).
+        .executableTarget(name: "PackEmbedder"),
+        .plugin(name: "EmbedPacks", capability: .buildTool(), dependencies: ["PackEmbedder"]),
         .executableTarget(
             name: "crier",
             dependencies: [
@@ -98,6 +103,6 @@ let package = Package(
     cxxLanguageStandard: .cxx17
 )
 
-for target in package.targets where target.type != .system && target.name != "CSimdJSON" {
+for target in package.targets where ![.system, .plugin].contains(target.type) && target.name != "CSimdJSON" {
     target.swiftSettings = (target.swiftSettings ?? []) + strictness
 }

@@ -3,6 +3,10 @@ import Foundation
 
 /// Finds pattern packs: shipped ones by name (embedded in the binary, so an installed
 /// `crier` needs no data files), others by path to a pack file or its directory.
+///
+/// The shipped packs are `patterns/<name>/pack.yaml` in the repository; the EmbedPacks build
+/// plugin compiles them into `EmbeddedPacks.all`, so an edit there reaches the binary on the
+/// next `swift build` with nothing to regenerate.
 public struct PackCatalog: Sendable {
     /// Shipped packs, name → pack.yaml text.
     public let embedded: [String: String]
@@ -10,8 +14,9 @@ public struct PackCatalog: Sendable {
     /// the same name (editing a shipped pack without rebuilding).
     public let overrideDirectory: String?
 
-    public init(embedded: [String: String] = EmbeddedPacks.all, overrideDirectory: String? = nil) {
-        self.embedded = embedded
+    /// `embedded` defaults to the packs compiled into this binary.
+    public init(embedded: [String: String]? = nil, overrideDirectory: String? = nil) {
+        self.embedded = embedded ?? EmbeddedPacks.all
         self.overrideDirectory = overrideDirectory
     }
 

@@ -40,7 +40,16 @@ public enum Repository {
         fatalError("Package.swift not found above \(file)")
     }
 
-    public static var corpus: String { "\(root())/../shared/corpus/loghub" }
+    /// Logs written for the tests (Tests/Fixtures/README.md says what each is for).
+    public static var fixtures: String { "\(root())/Tests/Fixtures" }
+
+    /// A copy of loghub's samples, for optional smoke tests only: `$CRIER_LOGHUB_DIR`, else
+    /// where the team keeps one beside the checkout. Nil when absent; every assertion that
+    /// matters also runs on `fixtures`.
+    public static var loghub: String? {
+        let dir = ProcessInfo.processInfo.environment["CRIER_LOGHUB_DIR"] ?? "\(root())/../shared/corpus/loghub"
+        return FileManager.default.fileExists(atPath: dir) ? dir : nil
+    }
 }
 
 /// Golden files: the test compares against the file; `CRIER_UPDATE_GOLDENS=1` rewrites it.

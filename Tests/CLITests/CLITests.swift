@@ -22,14 +22,14 @@ enum CLI {
     }
 
     static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-                    executable: String? = nil) throws -> Result {
+                    executable: String? = nil, directory: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments
         var env = ["PATH": "/usr/bin:/bin", "TZ": "UTC", "HOME": NSTemporaryDirectory()]
         env.merge(environment) { _, new in new }
         process.environment = env
-        process.currentDirectoryURL = URL(fileURLWithPath: Repository.root())
+        process.currentDirectoryURL = URL(fileURLWithPath: directory ?? Repository.root())
         // Output goes to files, not pipes: nothing can fill up and block, nothing to drain.
         let dir = TempDirectory("crier-cli")
         let outPath = dir.write("stdout", ""), errPath = dir.write("stderr", "")
@@ -45,39 +45,77 @@ enum CLI {
     }
 }
 
-let openSSH = "\(Repository.corpus)/OpenSSH/OpenSSH_2k.log"
-let haveCorpus = FileManager.default.fileExists(atPath: openSSH)
+/// The shipped packs travel inside the binary: run from a directory without `patterns/`,
+/// `crier check` (the embedded default) lists every pack directory of the repository.
+@Suite struct EmbeddedPacksCLITests {
+    @Test func checkListsEveryShippedPackAwayFromTheRepository() throws {
+        let elsewhere = TempDirectory("crier-elsewhere")
+        let r = try CLI.run(["check"], directory: elsewhere.path)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("configuration <embedded default>: OK"))
+        let root = Repository.root()
+        let shipped = try FileManager.default.contentsOfDirectory(atPath: "\(root)/patterns")
+            .filter { FileManager.default.fileExists(atPath: "\(root)/patterns/\($0)/pack.yaml") }
+        // "  packs (11): audit (4), celery (20), …"
+        let listed = r.stdout.split(separator: "\n").first { $0.contains("packs (") }
+            .map { $0.split(separator: ": ", maxSplits: 1).last!.split(separator: ", ").map { String($0.prefix { $0 != " " }) } } ?? []
+        #expect(shipped.count > 5)
+        #expect(Set(listed) == Set(shipped), "\(r.stdout)")
+    }
+}
+
+/// An SSH server under attack, written for the tests in the shape of loghub's OpenSSH sample
+/// (Tests/Fixtures/README.md); the same checks run on loghub's own sample when a copy is
+/// present.
+let openSSHFixture = "\(Repository.fixtures)/openssh.log"
+let loghubOpenSSH = Repository.loghub.map { "\($0)/OpenSSH/OpenSSH_2k.log" }
+let haveLoghubOpenSSH = loghubOpenSSH.map { FileManager.default.fileExists(atPath: $0) } ?? false
 
 @Suite struct ReplayCLITests {
-    @Test(.enabled(if: haveCorpus, "needs ../shared/corpus"))
-    func openSSHCorpusGivesPerRuleCountsAndFewFoldedMessages() throws {
-        let r = try CLI.run(["--replay", openSSH])
+    @Test func openSSHLogGivesPerRuleCountsAndFewFoldedMessages() throws {
+        try checkCountsAndFolding(openSSHFixture, lines: "1,414", minMatched: 900)
+    }
+
+    @Test func noAcceptedLoginMatchesAndEveryFailureDoes() throws {
+        try checkFailuresAndLogins(openSSHFixture, minFailures: 600)
+    }
+
+    @Test(.enabled(if: haveLoghubOpenSSH, "no loghub copy with OpenSSH/OpenSSH_2k.log (set $CRIER_LOGHUB_DIR)"))
+    func loghubOpenSSHSmoke() throws {
+        let log = try #require(loghubOpenSSH)
+        try checkCountsAndFolding(log, lines: "2,000", minMatched: 1_000)
+        try checkFailuresAndLogins(log, minFailures: 1_000)
+    }
+
+    func checkCountsAndFolding(_ log: String, lines: String, minMatched: Int) throws {
+        let r = try CLI.run(["--replay", log])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("lines 2,000"))
+        #expect(r.stdout.contains("lines \(lines)"))
         for rule in ["sshd.failed_password", "sshd.invalid_user", "sshd.pam_auth_failure", "sshd.too_many_failures"] {
             #expect(r.stdout.contains(rule), "\(rule) missing from the per-rule counts")
         }
-        let jsonl = try CLI.run(["replay", "--output", "jsonl", openSSH])
+        let jsonl = try CLI.run(["replay", "--output", "jsonl", log])
         let events = jsonl.stdout.split(separator: "\n").map { parseJSON(String($0)) as! [String: Any] }
         let summary = events.last!
         let notifications = summary["notifications"] as! Int
         let matched = summary["matched"] as! Int
-        #expect(matched > 1_000)
+        #expect(matched > minMatched)
         #expect(notifications > 0 && notifications * 10 < matched, "\(notifications) messages for \(matched) matches")
         // Every message folds something: the counts add up to at least the matches.
         let counted = events.filter { $0["type"] as? String == "notification" }.reduce(0) { $0 + ($1["count"] as! Int) }
         #expect(counted >= matched)
     }
 
-    @Test(.enabled(if: haveCorpus, "needs ../shared/corpus"))
-    func noAcceptedLoginEverMatches() throws {
-        let r = try CLI.run(["replay", "--output", "jsonl", "--matches", openSSH])
-        // Split on bytes: the corpus has CRLF endings, and "\r\n" is one Character.
-        let lines = try Data(contentsOf: URL(fileURLWithPath: openSSH)).split(separator: 0x0A, omittingEmptySubsequences: false)
+    func checkFailuresAndLogins(_ log: String, minFailures: Int) throws {
+        let r = try CLI.run(["replay", "--output", "jsonl", "--matches", log])
+        // Split on bytes: the log has CRLF endings, and "\r\n" is one Character.
+        let lines = try Data(contentsOf: URL(fileURLWithPath: log)).split(separator: 0x0A, omittingEmptySubsequences: false)
             .map { String(decoding: $0, as: UTF8.self) }
         let matchedLines = r.stdout.split(separator: "\n").compactMap { parseJSON(String($0)) as? [String: Any] }
             .filter { $0["type"] as? String == "match" }.map { $0["line"] as! Int }
         #expect(!matchedLines.isEmpty)
+        #expect(lines.contains { $0.contains("Accepted ") } && lines.contains { $0.contains("session opened") },
+                "the log has logins that must not match")
         for n in matchedLines {
             let line = lines[n - 1]
             #expect(!line.contains("Accepted ") && !line.contains("session opened"), "line \(n): \(line)")
@@ -86,7 +124,7 @@ let haveCorpus = FileManager.default.fileExists(atPath: openSSH)
         let failure = /Failed (password|publickey|none|keyboard-interactive)|[Ii]nvalid user \S+ from|authentication failure;|Too many authentication failures|maximum authentication attempts/
         let matched = Set(matchedLines)
         let missed = lines.indices.filter { lines[$0].contains(failure) && !matched.contains($0 + 1) }
-        #expect(lines.filter { $0.contains(failure) }.count > 1_000)
+        #expect(lines.filter { $0.contains(failure) }.count > minFailures)
         #expect(missed.isEmpty, "\(missed.count) failure lines unmatched, e.g. \(missed.prefix(3).map { lines[$0] })")
     }
 

@@ -77,7 +77,8 @@ public final class ConfigMap {
 
     /// Every entry, in file order, for free-form maps (fields, labels, headers).
     public func pairs() -> [(key: String, value: ConfigNode)] {
-        entries.map { entry in
+        ConfigKeyLog.active?.noteFreeForm(at: path)
+        return entries.map { entry in
             consumed.insert(entry.key)
             return (entry.key, node.child(entry.node, path: childPath(entry.key)))
         }
@@ -86,6 +87,7 @@ public final class ConfigMap {
     /// Reports keys that were never read, with the closest known key as a hint.
     public func finish(known extra: [String] = []) {
         let known = consumed.union(extra)
+        ConfigKeyLog.active?.noteKeys(known, at: path)
         for entry in entries where !known.contains(entry.key) {
             var message = "unknown key"
             if let hint = ConfigMap.closest(to: entry.key, in: Array(known)) { message += " (did you mean '\(hint)'?)" }

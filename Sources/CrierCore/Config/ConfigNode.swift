@@ -143,6 +143,7 @@ public struct ConfigNode {
     }
 
     public func oneOf<T: RawRepresentable>(_ type: T.Type) -> T? where T: CaseIterable, T.RawValue == String {
+        ConfigKeyLog.active?.noteChoices(T.allCases.map(\.rawValue), at: path)
         guard let s = string() else { return nil }
         if let v = T(rawValue: s) { return v }
         error("expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), found '\(s)'")
