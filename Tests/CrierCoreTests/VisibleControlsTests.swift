@@ -1,5 +1,6 @@
 import CrierCore
 import Foundation
+import CrierTestSupport
 import Testing
 
 /// The one convention for log text on a terminal: `\u{HEX}` for what a terminal acts on or
@@ -51,5 +52,15 @@ import Testing
         #expect(encoded.contains(#"\u009b"#) && encoded.contains(#"\u202e"#) && encoded.contains("· é — ✓"))
         let decoded = try JSONSerialization.jsonObject(with: Data("[\(encoded)]".utf8)) as? [String]
         #expect(decoded == [text])
+    }
+
+    /// On generated hostile text: nothing raw is left, and a second pass changes nothing.
+    @Test(arguments: Array(UInt64(0)..<300))
+    func hostileTextBecomesTerminalSafe(_ seed: UInt64) {
+        var g = HostileText(seed: seed)
+        let text = g.string()
+        let once = VisibleControls.escape(text)
+        #expect(HostileTextChecks.terminal(once).isEmpty, "seed \(seed)")
+        #expect(VisibleControls.escape(once) == once, "seed \(seed)")
     }
 }

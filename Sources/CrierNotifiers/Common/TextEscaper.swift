@@ -63,12 +63,12 @@ extension TextEscaper {
         return out
     }
 
-    /// Whether the units after `index` spell `word` (ASCII, any case).
+    /// Whether the units after `index` spell `word` (ASCII, any case), as a server scanning
+    /// bytes would read them: a mark on a letter (`e\u{301}`) does not hide it.
     static func followed(_ units: [String], at index: Int, by word: String) -> Bool {
         var i = index + 1
         for expected in word.utf8 {
-            guard i < units.count, let b = units[i].utf8.first, units[i].utf8.count == 1,
-                  b | 0x20 == expected | 0x20 else { return false }
+            guard i < units.count, let b = units[i].utf8.first, b | 0x20 == expected | 0x20 else { return false }
             i += 1
         }
         return true
