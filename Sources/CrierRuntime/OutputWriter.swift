@@ -4,6 +4,10 @@ import Glibc
 public import CrierCore
 
 /// Buffered writes to a file descriptor (stdout for reports), flushed in 64 KiB chunks.
+///
+/// Text lines may quote log text, which strangers write: every text write shows control
+/// characters as `\u{…}` (`VisibleControls`), so no escape sequence from a log reaches the
+/// terminal, whichever report forgot to. JSON lines are already escaped by their encoder.
 public final class OutputWriter {
     private let fd: Int32
     private var buffer: [UInt8] = []
@@ -31,7 +35,7 @@ public final class OutputWriter {
     deinit { flush() }
 
     public func write(_ text: String) {
-        buffer.append(contentsOf: text.utf8)
+        buffer.append(contentsOf: VisibleControls.escape(text).utf8)
         if buffer.count >= 1 << 16 { flush() }
     }
 

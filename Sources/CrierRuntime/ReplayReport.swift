@@ -99,13 +99,13 @@ public enum ReplayReport {
                           missed: [(String, Int, String)], to out: OutputWriter) {
         let n = HumanFormat.count
         out.line("crier replay: \(options.inputs.joined(separator: ", ")) (format \(s.read.format.rawValue), config \(loaded.origin))")
-        for error in s.inputErrors { out.line("  error: \(error)") }
+        for error in s.inputErrors { out.line("  error: \(VisibleControls.escape(error))") }
         out.line("  lines \(n(s.read.lines)) · records \(n(s.match.records)) · matched \(n(s.match.matched)) · missed \(n(s.match.missed))"
                  + " · malformed \(n(s.read.malformed)) · truncated \(n(s.read.truncated))"
                  + (s.match.invalidUTF8 > 0 ? " · invalid UTF-8 \(n(s.match.invalidUTF8))" : "")
                  + (s.match.tracebacks > 0 ? " · tracebacks \(n(s.match.tracebacks))" : ""))
         for sample in s.read.malformedSamples {
-            out.line("  malformed line \(sample.line): \(sample.reason)")
+            out.line("  malformed line \(sample.line): \(VisibleControls.escape(sample.reason))")
         }
         if s.read.malformed > s.read.malformedSamples.count {
             out.line("  … and \(n(s.read.malformed - s.read.malformedSamples.count)) more malformed lines (processed as text)")
@@ -154,7 +154,7 @@ public enum ReplayReport {
             let multi = options.inputs.count > 1
             for (source, line, text) in missed {
                 let first = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-                out.line("  \(multi ? "\(source):" : "")\(line): \(first)")
+                out.line(VisibleControls.escape("  \(multi ? "\(source):" : "")\(line): \(first)"))
             }
         }
     }
@@ -166,7 +166,8 @@ public enum ReplayReport {
         text += m.kind == .console ? (m.payload.body["text"]?.stringValue ?? ConsoleRenderer.text(m.batch))
             : ConsoleRenderer.text(m.batch)
         for note in m.payload.truncations { text += "\n  (truncated: \(note))" }
-        return text
+        // A console payload stored before its text was made visible is shown safely too.
+        return VisibleControls.escape(text)
     }
 
     static func formatSeconds(_ s: Double) -> String {

@@ -424,7 +424,8 @@ final class NotifySocket {
         #expect(seen.rateLimited == 0, "no request inside a full window")
         #expect(seen.invalid == 0, "no payload Discord would refuse")
         #expect(!seen.accepted.isEmpty && seen.accepted.count <= 10, "\(seen.accepted.count) messages")
-        let text = seen.accepted.joined()
+        // As Discord shows it: log text in the payload is Markdown-escaped (`app\.tasks\.job3`).
+        let text = seen.accepted.joined().replacingOccurrences(of: "\\\\", with: "")
         let missing = (0..<50).filter { !text.contains("app.tasks.job\($0) ") }
         #expect(missing.isEmpty, "groups not represented: \(missing)")
         #expect(text.contains("10,000 alerts in 50 groups"))

@@ -50,13 +50,34 @@ public enum JSONValue: Hashable, Sendable {
         }
     }
 
-    /// Escapes `"`, `\` and control characters; everything else is copied as UTF-8.
+    /// Escapes `"`, `\` and control characters; everything else is copied as UTF-8. C1
+    /// controls and bidi controls are written as `\uXXXX` too: the same string to a JSON
+    /// reader, but a terminal showing `replay --output jsonl` never receives them raw
+    /// (U+009B is CSI; U+202E reverses what follows).
     public static func encodeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in
             var pending = 0
-            for (i, c) in bytes.enumerated() where c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F {
+            for (i, c) in bytes.enumerated() where c < 0x20 || c == 0x22 || c == 0x5C || c == 0x7F || c == 0xC2 || c == 0xD8 || c == 0xE2 {
+                if c >= 0x80 {
+                    // Two- and three-byte sequences of the scalars above (the string is valid UTF-8).
+                    let scalar: UInt32
+                    if c == 0xE2, i + 2 < bytes.count {
+                        scalar = 0x2000 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
+                    } else if i + 1 < bytes.count {
+                        scalar = UInt32(c & 0x1F) << 6 | UInt32(bytes[i + 1] & 0x3F)
+                    } else {
+                        continue
+                    }
+                    guard isBidiOrC1(scalar) else { continue }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pending..<i]))
+                    let hex = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), hex[Int(scalar >> 12 & 0xF)], hex[Int(scalar >> 8 & 0xF)],
+                                            hex[Int(scalar >> 4 & 0xF)], hex[Int(scalar & 0xF)]])
+                    pending = i + (c == 0xE2 ? 3 : 2)
+                    continue
+                }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pending..<i]))
                 switch c {
                 case 0x22: out.append(contentsOf: [0x5C, 0x22])
@@ -75,6 +96,13 @@ public enum JSONValue: Hashable, Sendable {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[pending...]))
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// C1 controls, bidi marks, embeddings, overrides and isolates, line/paragraph separators.
+    @inline(__always)
+    static func isBidiOrC1(_ v: UInt32) -> Bool {
+        (0x80...0x9F).contains(v) || v == 0x61C || v == 0x200E || v == 0x200F || (0x2028...0x202E).contains(v)
+            || (0x2066...0x2069).contains(v)
     }
 
     public subscript(key: String) -> JSONValue? {

@@ -1,71 +1,90 @@
 /// Cuts credentials out of log text before it is put in a message: a failing job that logs
-/// its database URL, a request log with `?token=`, an `Authorization: Bearer` header, a
-/// cloud key. What is kept says where the secret was (`password=[redacted]`), so the
-/// message still makes sense. Applied to every capture, field, message and traceback that
-/// an alert shows; not to the matching itself.
+/// its database URL or environment, a request log with `?token=` or a `Cookie:` header, a
+/// command line with `-pSECRET`, a cloud key. What is kept says where the secret was
+/// (`password=[redacted]`), so the message still makes sense. Applied to every capture,
+/// field, message and traceback that an alert shows; not to the matching itself. (Secrets
+/// crier was configured with are `KnownSecretScrubber`'s job.)
+///
+/// Every pattern of `SecretPattern.all` runs over the text; the spans they mark are merged
+/// and each replaced once, so overlapping shapes (a JWT after `Bearer`, a token inside a
+/// URL) never leave a piece behind. A line so pathological that a pattern gives up is
+/// masked whole: a redactor fails closed.
 ///
 /// Not thread-safe (it owns PCRE2 match data): one per pipeline.
 public final class LogTextRedactor {
     public static let mask = "[redacted]"
 
-    /// Each pattern: group 1 is kept, the rest of the match is replaced.
-    public static let patterns: [(name: String, regex: String)] = [
-        // scheme://user:password@host
-        ("url-password", #"(\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^/\s:@]{1,256}:)[^@\s/]{1,256}(?=@)"#),
-        // Authorization: Bearer abc…, Basic dXNlcjpwYXNz
-        ("authorization", #"(?i)(\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"#),
-        // password=…, "api_key": "…", token: …, secret=…
-        ("key-value", #"(?i)(\b(?:api[_-]?key|apikey|access[_-]?key(?:[_-]?id)?|secret[_-]?access[_-]?key|secret[_-]?key|client[_-]?secret|"#
-            + #"(?:access|refresh|auth|id|session|csrf|api)?[_-]?token|passw(?:or)?d|pwd|pass|secret|private[_-]?key|credentials?|"#
-            + #"signature|sig)["']?\s{0,3}[:=]\s{0,3}["']?)[^\s"'&,;}<>]{3,}"#),
-        // Discord and Slack webhook URLs: the token part.
-        ("discord-webhook", #"(\bdiscord(?:app)?\.com/api/webhooks/\d+/)[\w-]{10,}"#),
-        ("slack-webhook", #"(\bhooks\.slack\.com/(?:services|workflows|triggers)/)[\w/-]{10,}"#),
-        // Well-known token shapes, replaced whole.
-        ("aws-access-key", #"()\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"#),
-        ("github-token", #"()\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b"#),
-        ("slack-token", #"()\bxox[abposr]-[A-Za-z0-9-]{10,}"#),
-        ("stripe-key", #"()\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}"#),
-        ("google-api-key", #"()\bAIza[0-9A-Za-z_-]{35}"#),
-        ("jwt", #"()\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"#),
-        ("private-key", #"(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\z)"#),
-    ]
+    /// Each pattern by name; its match (after `\K`) is the secret.
+    public static var patterns: [(name: String, regex: String)] { SecretPattern.all.map { ($0.name, $0.regex) } }
 
-    private let matchers: [RegexMatcher]
+    private let rules: [(pattern: SecretPattern, matcher: RegexMatcher, keyGroup: Int?)]
 
     public init() {
         let scratch = RegexScratch(matchLimit: 1_000_000)
-        matchers = LogTextRedactor.patterns.map { RegexMatcher(try! Regex($0.regex), scratch: scratch) }
+        rules = SecretPattern.all.map { pattern in
+            let regex = try! Regex(pattern.regex)
+            return (pattern, RegexMatcher(regex, scratch: scratch), regex.captureNames.first { $0.name == "key" }?.group)
+        }
     }
 
     /// `text` with every credential replaced by `[redacted]`.
     public func redact(_ text: String) -> String {
-        // Cheap exit for the common case: no character any pattern needs.
-        guard text.utf8.count >= 8 else { return text }
-        var bytes = Array(text.utf8)
-        var changed = false
-        for matcher in matchers {
-            var out: [UInt8] = []
-            var copied = 0
-            var offset = 0
-            var any = false
-            bytes.withUnsafeBytes { buffer in
-                while offset <= buffer.count, matcher.match(buffer, from: offset) == .match, let whole = matcher.range(ofGroup: 0) {
-                    let kept = matcher.range(ofGroup: 1)?.upperBound ?? whole.lowerBound
-                    out.append(contentsOf: buffer[copied..<kept])
-                    out.append(contentsOf: LogTextRedactor.mask.utf8)
-                    copied = whole.upperBound
-                    offset = max(whole.upperBound, whole.lowerBound + 1)
-                    any = true
+        // Nothing shorter holds a key, a separator and a value.
+        guard text.utf8.count >= 6 else { return text }
+        var text = text
+        var spans: [Range<Int>] = []
+        var gaveUp = false
+        text.withUTF8 { utf8 in
+            let buffer = UnsafeRawBufferPointer(utf8)
+            let present = ByteSet(buffer)
+            for rule in rules {
+                var offset = 0
+                while offset <= buffer.count {
+                    let result = rule.matcher.match(buffer, from: offset, present: present)
+                    if result == .limitExceeded { gaveUp = true }
+                    guard result == .match, let span = rule.matcher.range(ofGroup: 0) else { break }
+                    if !span.isEmpty && accepts(rule, span: span, in: buffer) { spans.append(span) }
+                    offset = span.upperBound > offset ? span.upperBound : offset + 1
                 }
-                if any { out.append(contentsOf: buffer[copied...]) }
-            }
-            if any {
-                bytes = out
-                changed = true
             }
         }
-        return changed ? String(decoding: bytes, as: UTF8.self) : text
+        if gaveUp { return LogTextRedactor.mask }
+        if spans.isEmpty { return text }
+        spans.sort { $0.lowerBound < $1.lowerBound }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        let bytes = Array(text.utf8)
+        var copied = 0
+        var i = 0
+        while i < spans.count {
+            var merged = spans[i]
+            while i + 1 < spans.count, spans[i + 1].lowerBound <= merged.upperBound {
+                merged = merged.lowerBound..<max(merged.upperBound, spans[i + 1].upperBound)
+                i += 1
+            }
+            out.append(contentsOf: bytes[copied..<merged.lowerBound])
+            out.append(contentsOf: LogTextRedactor.mask.utf8)
+            copied = merged.upperBound
+            i += 1
+        }
+        out.append(contentsOf: bytes[copied...])
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether a match is a secret: always, but for `key=value`, which is judged by its key
+    /// and value (`SecretKeyName`).
+    private func accepts(_ rule: (pattern: SecretPattern, matcher: RegexMatcher, keyGroup: Int?), span: Range<Int>,
+                         in buffer: UnsafeRawBufferPointer) -> Bool {
+        // Already ours (a record redacted twice stays the same).
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[span])
+        if bytes.starts(with: LogTextRedactor.mask.utf8.dropLast()) { return false }
+        switch rule.pattern.check {
+        case .none: return true
+        case .keyValue:
+            guard let group = rule.keyGroup, let key = rule.matcher.bytes(ofGroup: group) else { return false }
+            let value = String(decoding: bytes, as: UTF8.self)
+            return SecretKeyName.isSecret(key: String(decoding: key, as: UTF8.self), value: value[...])
+        }
     }
 
     /// A record with its message, fields and traceback redacted.

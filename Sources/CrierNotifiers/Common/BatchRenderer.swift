@@ -50,11 +50,13 @@ enum SeverityStyle {
         }
     }
 
-    static func emoji(_ batch: AlertBatch) -> String {
+    /// The emoji itself, not a `:code:`: Slack headers are sent with `emoji: false` so that
+    /// codes in log text stay text.
+    static func symbol(_ batch: AlertBatch) -> String {
         switch batch.reason {
-        case .resolved: ":white_check_mark:"
-        case .digest: ":bar_chart:"
-        default: emoji(batch.severity)
+        case .resolved: "\u{2705}"  // white heavy check mark
+        case .digest: "\u{1F4CA}"  // bar chart
+        default: symbol(batch.severity)
         }
     }
 
@@ -75,12 +77,12 @@ enum SeverityStyle {
         }
     }
 
-    static func emoji(_ severity: Severity) -> String {
+    static func symbol(_ severity: Severity) -> String {
         switch severity {
-        case .info: ":information_source:"
-        case .warning: ":warning:"
-        case .error: ":x:"
-        case .critical: ":rotating_light:"
+        case .info: "\u{2139}\u{FE0F}"  // information source
+        case .warning: "\u{26A0}\u{FE0F}"  // warning sign
+        case .error: "\u{274C}"  // cross mark
+        case .critical: "\u{1F6A8}"  // rotating light
         }
     }
 }

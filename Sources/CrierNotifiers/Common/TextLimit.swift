@@ -2,40 +2,78 @@ import CrierCore
 
 /// Fits text into a destination's limits, visibly: a cut ends with `…` and a note, and a
 /// traceback keeps its first and last lines (where the call started and what failed).
+///
+/// Log text is escaped first and cut second, between whole escaped characters (see
+/// `TextEscaper`), and measured the way the destination counts.
 public enum TextLimit {
     public static let cutMarker = "… [truncated]"
 
-    /// Length as destinations count it. Discord and Slack do not document whether they count
-    /// code points or UTF-16 units; UTF-16 is never smaller, so it is the safe measure.
+    /// How a destination counts the length of a string.
+    public enum Measure: Sendable {
+        /// Unicode code points: Discord ("Our API uses Python 3, so the API calculates length
+        /// based on the number of codepoints", discord-api-docs#1315).
+        case codePoints
+        /// UTF-16 code units, never fewer than code points: for destinations that do not say
+        /// (Slack's "characters").
+        case utf16
+
+        @inline(__always)
+        public func count(_ s: some StringProtocol) -> Int {
+            switch self {
+            case .codePoints: s.unicodeScalars.count
+            case .utf16: s.utf16.count
+            }
+        }
+    }
+
+    /// Length in UTF-16 units: the conservative measure.
     @inline(__always)
     public static func length(_ s: String) -> Int { s.utf16.count }
 
-    /// `s` if it fits in `limit`, else its head cut on a character boundary plus the marker.
+    /// `text` escaped for its field and cut to `limit`: as many whole characters as fit,
+    /// then the marker. Nothing of the text is given up beyond what does not fit.
+    public static func fit(_ text: String, to limit: Int, measure: Measure = .utf16, escaper: TextEscaper = .plain,
+                           marker: String = cutMarker) -> (text: String, cut: Bool) {
+        let units = escaper.units(text)
+        let costs = units.map(measure.count)
+        if costs.reduce(0, +) <= limit { return (units.joined(), false) }
+        let budget = max(0, limit - measure.count(marker))
+        var used = 0
+        var out = ""
+        for (unit, cost) in zip(units, costs) {
+            if used + cost > budget { break }
+            used += cost
+            out += unit
+        }
+        return (out + marker, true)
+    }
+
+    /// `s` if it fits in `limit` (UTF-16 units), else its head cut on a character boundary
+    /// plus the marker. For text that needs no escaping; log text goes through `fit`.
     public static func truncate(_ s: String, to limit: Int, marker: String = cutMarker) -> (String, cut: Bool) {
         if length(s) <= limit { return (s, false) }
         let budget = max(0, limit - length(marker))
         var used = 0
         var end = s.startIndex
         for ch in s {
-            let n = String(ch).utf16.count
+            let n = ch.utf16.count
             if used + n > budget { break }
             used += n
             end = s.index(after: end)
         }
-        // Do not leave a dangling backslash escape or half a Markdown link behind.
-        var head = String(s[..<end])
-        while head.hasSuffix("\\") { head.removeLast() }
-        if let open = head.lastIndex(of: "["), !head[open...].contains(")") { head = String(head[..<open]) }
-        return (head + marker, true)
+        return (String(s[..<end]) + marker, true)
     }
 
-    /// A traceback cut to `limit`: the first lines and as many of the last as fit, with a
-    /// line saying how many were left out. The last lines (the exception) are kept first.
-    public static func traceback(_ text: String, to limit: Int) -> (String, cut: Bool) {
-        if length(text) <= limit { return (text, false) }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.count < 3 { return truncate(text, to: limit) }
-        func cost(_ line: String) -> Int { length(line) + 1 }
+    /// A traceback escaped for its field and cut to `limit`: the first lines and as many of the
+    /// last as fit, with a line saying how many were left out. The last lines (the exception)
+    /// are kept first.
+    public static func traceback(_ text: String, to limit: Int, measure: Measure = .utf16,
+                                 escaper: TextEscaper = .plain) -> (String, cut: Bool) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { escaper.escape(String($0)) }
+        let whole = lines.joined(separator: "\n")
+        if measure.count(whole) <= limit { return (whole, false) }
+        if lines.count < 3 { return fit(text, to: limit, measure: measure, escaper: escaper) }
+        func cost(_ line: String) -> Int { measure.count(line) + 1 }
         let markerBudget = 40
         var budget = limit - markerBudget
         var head: [String] = []
@@ -63,7 +101,7 @@ public enum TextLimit {
             fromHead.toggle()
         }
         let omitted = j - i + 1
-        if head.isEmpty && tail.isEmpty { return truncate(text, to: limit) }
+        if head.isEmpty && tail.isEmpty { return fit(text, to: limit, measure: measure, escaper: escaper) }
         var out = head
         if omitted > 0 { out.append("  … \(omitted) lines truncated …") }
         out += tail
@@ -73,27 +111,32 @@ public enum TextLimit {
 
 /// Text for places that show one line (titles, field names): line breaks become spaces.
 func oneLine(_ s: String) -> String {
-    s.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+    s.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" || $0 == "\u{2028}" || $0 == "\u{2029}" })
+        .joined(separator: " ")
 }
 
 /// Collects what had to be cut while a payload is built.
 struct Truncations {
     var notes: [String] = []
 
-    /// `text` within `limit`, noting the cut under `what`.
-    mutating func fit(_ text: String, _ limit: Int, _ what: String) -> String {
-        let (out, cut) = TextLimit.truncate(text, to: limit)
+    /// Log text escaped with `escaper` within `limit` (as `measure` counts), noting a cut
+    /// under `what`.
+    mutating func fit(_ text: String, _ limit: Int, _ what: String, measure: TextLimit.Measure = .utf16,
+                      escaper: TextEscaper = .plain) -> String {
+        let (out, cut) = TextLimit.fit(text, to: limit, measure: measure, escaper: escaper)
         if cut { notes.append("\(what) cut to \(limit)") }
         return out
     }
 }
 
-/// The name/value pairs a chat message shows: the rule's fields, the host, the count; capped
-/// at `limit` with a last pair saying how many did not fit.
+/// The name/value pairs a message shows: the rule's fields, the host, the count; capped at
+/// `limit` with a last pair saying how many did not fit. A pair whose name or value is blank
+/// once trimmed is left out: there is nothing to show, and Discord refuses the whole embed
+/// for one blank field (sshd logs `Invalid user    from …`).
 func displayFields(_ batch: AlertBatch, limit: Int, notes: inout [String], what: String) -> [(String, String)] {
     let lead = batch.lead
-    var fields = (lead?.fields ?? []).filter { !$0.value.isEmpty && !$0.name.isEmpty }.map { ($0.name, $0.value) }
-    if let host = lead?.host, !host.isEmpty, !fields.contains(where: { $0.0.lowercased() == "host" }) {
+    var fields = (lead?.fields ?? []).filter { !isBlank($0.value) && !isBlank($0.name) }.map { ($0.name, $0.value) }
+    if let host = lead?.host, !isBlank(host), !fields.contains(where: { $0.0.lowercased() == "host" }) {
         fields.append(("Host", host))
     }
     if batch.count > 1 { fields.append(("Occurrences", HumanFormat.count(batch.count))) }
@@ -102,3 +145,6 @@ func displayFields(_ batch: AlertBatch, limit: Int, notes: inout [String], what:
     notes.append("\(what): \(dropped) of \(fields.count) dropped")
     return Array(fields.prefix(limit - 1)) + [("…", "\(dropped) more fields not shown")]
 }
+
+/// Nothing but white space (what Discord trims before it checks that a value is not empty).
+func isBlank(_ s: String) -> Bool { s.allSatisfy(\.isWhitespace) }

@@ -12,11 +12,13 @@ public struct ConsoleRenderer: BatchRenderer {
         RenderedPayload(body: ["text": .string(ConsoleRenderer.text(batch))])
     }
 
-    /// The text form, without trailing newline.
+    /// The text form, without trailing newline. Control characters from log text are shown
+    /// as `\u{…}` (`VisibleControls`): this text goes to terminals, e-mails and the replay
+    /// report.
     public static func text(_ batch: AlertBatch) -> String {
         var lines: [String] = []
         let count = batch.count > 1 && batch.reason != .digest ? ", ×\(HumanFormat.count(batch.count))" : ""
-        lines.append("[\(SeverityStyle.tag(batch))] \(BatchSummary.headline(batch))  (\(batch.reason.rawValue)\(count))")
+        lines.append("[\(SeverityStyle.tag(batch))] \(oneLine(BatchSummary.headline(batch)))  (\(batch.reason.rawValue)\(count))")
         if let lead = batch.lead {
             for line in lead.body.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).prefix(20)
             where !lead.body.isEmpty {
@@ -28,7 +30,7 @@ public struct ConsoleRenderer: BatchRenderer {
             lines.append("  also: \(other.firstLine)")
         }
         if let lead = batch.lead {
-            for field in lead.fields where !field.value.isEmpty { lines.append("  \(field.name): \(field.value)") }
+            for field in lead.fields where !isBlank(field.value) { lines.append("  \(oneLine(field.name)): \(field.value)") }
             if let tb = lead.traceback {
                 let summary = [tb.exceptionType, tb.lastFrame.map { "at \($0)" }].compactMap { $0 }.joined(separator: " ")
                 lines.append("  traceback (\(tb.lineCount) lines)\(summary.isEmpty ? "" : ": \(summary)")")
@@ -40,6 +42,6 @@ public struct ConsoleRenderer: BatchRenderer {
         context.append(batch.firstSeen.shortUTC + " UTC")
         context.append("fp \(batch.fingerprint)")
         lines.append("  " + context.joined(separator: " · "))
-        return lines.joined(separator: "\n")
+        return VisibleControls.escape(lines.joined(separator: "\n"))
     }
 }

@@ -25,13 +25,22 @@ public struct DiscordNotifier: Notifier {
 
     public func render(_ batch: AlertBatch) -> RenderedPayload { renderer.render(batch) }
 
-    /// `content` only (2,000 characters), no mentions.
+    /// `content` only (2,000 code points): the console text escaped exactly like the embed's
+    /// Markdown fields, so the resend is as inert as the payload Discord refused. It never
+    /// pings (not even crier's own `@here`), and SUPPRESS_EMBEDS keeps URLs from unfurling.
     public func plainFallback(_ batch: AlertBatch) -> String? {
         var body = JSONObject()
-        body["content"] = .string(TextLimit.truncate(ConsoleRenderer.text(batch), to: 2_000).0)
+        if let username = settings.username { body["username"] = .string(String(username.prefix(DiscordRenderer.Limit.username))) }
+        if let avatarURL = settings.avatarURL { body["avatar_url"] = .string(avatarURL) }
+        body["content"] = .string(TextLimit.fit(ConsoleRenderer.text(batch), to: DiscordRenderer.Limit.content,
+                                                measure: DiscordRenderer.measure, escaper: DiscordMarkdown.escaper).text)
         body["allowed_mentions"] = .object(["parse": .array([])])
+        body["flags"] = .int(DiscordNotifier.suppressEmbeds)
         return JSONValue.object(body).encoded
     }
+
+    /// Execute-Webhook flag SUPPRESS_EMBEDS (1 << 2): no preview embeds for links.
+    static let suppressEmbeds: Int64 = 1 << 2
 
     public func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest {
         let base = settings.webhookURL.exposedValue

@@ -23,21 +23,26 @@ public struct EmailNotifier: Notifier {
         [.init(count: settings.perMinute, length: .seconds(60)), .init(count: settings.perHour, length: .seconds(3600))]
     }
 
+    /// Subject: one line, controls visible, at most 200 characters (a header line that log
+    /// text can never break, so it cannot add headers). Text part: the console text. HTML
+    /// part: log text only in text nodes, HTML-escaped; a link only when it is http(s).
     public func render(_ batch: AlertBatch) -> RenderedPayload {
-        let subject = "[\(SeverityStyle.tag(batch))] \(BatchSummary.headline(batch))"
+        let subject = TextLimit.fit(oneLine("[\(SeverityStyle.tag(batch))] \(BatchSummary.headline(batch))"), to: 200,
+                                    measure: .codePoints, marker: "…").text
         let text = ConsoleRenderer.text(batch)
-        var html = "<html><body><h2>\(EmailNotifier.escape(BatchSummary.headline(batch)))</h2>"
+        var html = "<html><body><h2>\(EmailNotifier.escape(oneLine(BatchSummary.headline(batch))))</h2>"
         if let lead = batch.lead {
             html += "<p>\(EmailNotifier.escape(lead.body).replacingOccurrences(of: "\n", with: "<br>"))</p>"
             if let line = BatchSummary.countLine(batch) { html += "<p><b>\(EmailNotifier.escape(line))</b></p>" }
-            if !lead.fields.isEmpty {
-                html += "<table>" + lead.fields.map { "<tr><th align=left>\(EmailNotifier.escape($0.name))</th><td>\(EmailNotifier.escape($0.value))</td></tr>" }.joined() + "</table>"
+            let fields = lead.fields.filter { !isBlank($0.value) }
+            if !fields.isEmpty {
+                html += "<table>" + fields.map { "<tr><th align=left>\(EmailNotifier.escape($0.name))</th><td>\(EmailNotifier.escape($0.value))</td></tr>" }.joined() + "</table>"
             }
             if let tb = lead.traceback { html += "<pre>\(EmailNotifier.escape(tb.text))</pre>" }
-            if let link = lead.link { html += "<p><a href=\"\(EmailNotifier.escape(link))\">Open</a></p>" }
+            if let link = lead.link, WebLink.isSafe(link) { html += "<p><a href=\"\(EmailNotifier.escape(link))\">Open</a></p>" }
         }
         html += "<p style=\"color:#888\">crier · \(EmailNotifier.escape(batch.rule)) · \(batch.reason.rawValue)</p></body></html>"
-        return RenderedPayload(body: ["subject": .string(String(subject.prefix(200))), "text": .string(text), "html": .string(html)])
+        return RenderedPayload(body: ["subject": .string(subject), "text": .string(text), "html": .string(html)])
     }
 
     public func request(payload: String, editing messageID: String?, now: Timestamp) -> DeliveryRequest {
@@ -72,19 +77,8 @@ public struct EmailNotifier: Notifier {
         return .mail(mail)
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    /// Log text for an HTML text node or quoted attribute: controls visible, then `&<>"'`.
+    static func escape(_ s: String) -> String { TextEscaper.html.escape(s) }
 
     /// RFC 2047 encoded words for a non-ASCII subject: each word at most 75 characters
     /// (45 bytes of text, never splitting a character), folded onto continuation lines.

@@ -19,10 +19,14 @@ public struct SlackNotifier: Notifier {
 
     public func render(_ batch: AlertBatch) -> RenderedPayload { renderer.render(batch) }
 
-    /// `text` only (Slack advises at most 4,000 characters), escaped for mrkdwn.
+    /// `text` only (Slack advises at most 4,000 characters): the console text escaped as
+    /// mrkdwn log text (`SlackText.mrkdwn`), so nothing in it formats, links or mentions.
     public func plainFallback(_ batch: AlertBatch) -> String? {
         var body = JSONObject()
-        body["text"] = .string(TextLimit.truncate(SlackRenderer.escape(ConsoleRenderer.text(batch)), to: 4_000).0)
+        body["text"] = .string(TextLimit.fit(ConsoleRenderer.text(batch), to: SlackRenderer.Limit.text,
+                                             measure: SlackRenderer.measure, escaper: SlackText.mrkdwn).text)
+        body["unfurl_links"] = false
+        body["unfurl_media"] = false
         return JSONValue.object(body).encoded
     }
 

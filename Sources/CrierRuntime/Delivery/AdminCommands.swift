@@ -139,8 +139,9 @@ extension Commands {
                 if r.attempts > 1 { line += " after \(r.attempts) attempts" }
                 if let code = r.responseStatus { line += " (HTTP \(code)" + (r.responseMillis.map { ", \($0) ms" } ?? "") + ")" }
                 line += "  \(r.reason) ×\(HumanFormat.count(r.count))  \(r.rule)  \(r.title)"
-                out.line(line)
-                if let error = r.lastError { out.line("      \(error)") }
+                // Titles quote log text and errors quote servers: controls are shown, not run.
+                out.line(VisibleControls.escape(line))
+                if let error = r.lastError { out.line("      " + VisibleControls.escape(error)) }
             }
             if rows.isEmpty { out.line("no deliveries match") }
         } catch {
