@@ -75,8 +75,11 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
-                           .product(name: "NIOCore", package: "swift-nio")]
+                           .product(name: "NIOCore", package: "swift-nio")],
+            plugins: ["CrierBuildInfo"]
         ),
+        // Writes the git commit into the build directory for `crier --version` (no file in git).
+        .plugin(name: "CrierBuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "crier",
             dependencies: [
@@ -98,6 +101,6 @@ let package = Package(
     cxxLanguageStandard: .cxx17
 )
 
-for target in package.targets where target.type != .system && target.name != "CSimdJSON" {
+for target in package.targets where target.type != .system && target.type != .plugin && target.name != "CSimdJSON" {
     target.swiftSettings = (target.swiftSettings ?? []) + strictness
 }
