@@ -60,12 +60,13 @@ dist: install-deps
 	mv dist/crier.tmp dist/crier
 	@ls -l dist/crier && dist/crier --version
 
-# crier(1), from the CLI's own help through swift-argument-parser's generate-manual tool.
+# crier(1), from the CLI's own help through swift-argument-parser's generate-manual tool
+# (built from the checkout SwiftPM already has: offline; its plugin would rebuild crier).
 man: dist
-	$(SWIFT) build -c release --package-path .build/checkouts/swift-argument-parser \
+	$(SWIFT) build --package-path .build/checkouts/swift-argument-parser \
 	  --scratch-path .build/argument-parser-tools --product generate-manual
 	mkdir -p .build/man
-	.build/argument-parser-tools/release/generate-manual dist/crier --output-directory .build/man \
+	.build/argument-parser-tools/debug/generate-manual dist/crier --output-directory .build/man \
 	  --section 1 --authors "the crier authors"
 
 deb: dist man
