@@ -76,12 +76,14 @@ let package = Package(
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "NIOCore", package: "swift-nio")],
-            plugins: ["EmbedPacks"]
+            plugins: ["EmbedPacks", "CrierBuildInfo"]
         ),
         // The shipped packs, patterns/*/pack.yaml, compiled into CrierRuntime at build time;
         // Sources/CrierRuntime/ShippedPacks is a symlink to patterns/ (Plugins/EmbedPacks says why).
         .executableTarget(name: "PackEmbedder"),
         .plugin(name: "EmbedPacks", capability: .buildTool(), dependencies: ["PackEmbedder"]),
+        // Writes the git commit into the build directory for `crier --version` (no file in git).
+        .plugin(name: "CrierBuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "crier",
             dependencies: [

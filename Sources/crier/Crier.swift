@@ -11,6 +11,8 @@ struct Crier: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crier",
         abstract: "Tell Slack/Discord when your workers go wrong: follow logs, match rules, fold bursts, deliver.",
+        // crier's version and commit, and the C libraries' versions as loaded (`--version`).
+        version: VersionInfo.text,
         subcommands: [Run.self, Replay.self, Check.self, Test.self, SendTest.self, Status.self, History.self, Stats.self],
         defaultSubcommand: Run.self)
 

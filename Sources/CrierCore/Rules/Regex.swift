@@ -209,3 +209,15 @@ public final class RegexMatcher {
 
     public static func message(forFailure code: Int32) -> String { Regex.errorMessage(code) }
 }
+
+extension Regex {
+    /// The PCRE2 loaded at run time (`10.42 2022-12-11`), and whether it was built with the
+    /// JIT (that it can allocate executable memory under this process's policy is another matter).
+    public static var libraryVersion: String {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var jit: UInt32 = 0
+        _ = pcre2_config_8(UInt32(PCRE2_CONFIG_VERSION), &buffer)
+        _ = pcre2_config_8(UInt32(PCRE2_CONFIG_JIT), &jit)
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self) + (jit == 1 ? " (JIT)" : " (no JIT)")
+    }
+}

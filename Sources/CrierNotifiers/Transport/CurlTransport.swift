@@ -163,3 +163,12 @@ extension String {
         return String(s)
     }
 }
+
+extension CurlTransport {
+    /// The libcurl loaded at run time and its TLS library (`7.88.1 (OpenSSL/3.0.17)`). Both
+    /// fields exist since the struct's first age (CURLVERSION_NOW is a macro Swift cannot see).
+    public static var libraryVersion: String {
+        guard let info = curl_version_info(CURLVERSION_FIRST)?.pointee, let version = info.version else { return "unknown" }
+        return String(cString: version) + (info.ssl_version.map { " (\(String(cString: $0)))" } ?? "")
+    }
+}

@@ -262,3 +262,14 @@ public enum SystemdNotify {
         return .microseconds(Int64(usec))
     }
 }
+
+extension SystemdJournal {
+    /// The libsystemd loaded at run time, as its file's full version (`libsystemd.so.0.35.0`
+    /// → `0.35.0`, systemd 252).
+    public static var libraryVersion: String {
+        guard let loaded = crier_sd_library_file(), let path = realpath(loaded, nil) else { return "unknown" }
+        defer { free(path) }
+        let file = String(cString: path).split(separator: "/").last.map(String.init) ?? ""
+        return file.hasPrefix("libsystemd.so.") ? String(file.dropFirst("libsystemd.so.".count)) : file
+    }
+}
